@@ -1,0 +1,277 @@
+"""The domain: users, organizations, memberships, groups and the audit log.
+
+Uniqueness rules are database constraints (functional ``Lower(...)`` unique constraints), so they
+hold on SQLite and PostgreSQL alike whatever writes the rows. Models hold no business rules:
+``orgs.services`` is the only writer.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from orgs.plans import Plan, plan_has_feature
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    MEMBER = "member", "Member"
+    NO_ACCESS = "no-access", "No access"
+
+
+class MembershipStatus(models.TextChoices):
+    INVITED = "invited", "Invited"
+    ACCEPTED = "accepted", "Accepted"
+
+
+class MembershipSource(models.TextChoices):
+    MANUAL = "manual", "Manual"
+    SCIM = "scim", "SCIM"
+    SSO = "sso", "SSO"
+
+
+class UserManager(BaseUserManager["User"]):
+    """Users log in with their email, matched case-insensitively."""
+
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email__iexact=username)
+
+    def _create(self, email: str, password: str | None, **extra: object) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).strip(), **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Global across organizations; what they may do is on their memberships."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField("email address", max_length=254)
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    is_staff = models.BooleanField(
+        default=False, help_text="May log in to the admin (operators and org admins)."
+    )
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+    # First-login account setup: the key pair is made in the member's browser; we only ever
+    # hold the public key and the private key wrapped with a passphrase-derived key.
+    setup_completed_at = models.DateTimeField(null=True, blank=True)
+    public_key = models.TextField(blank=True)
+    encrypted_private_key = models.TextField(blank=True)
+    key_derivation = models.JSONField(default=dict, blank=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="orgs_user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email
+
+    def get_short_name(self) -> str:
+        return self.first_name or self.email
+
+
+class Organization(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.FREE)
+    scim_enabled = models.BooleanField("SCIM provisioning enabled", default=False)
+    sso_enforced = models.BooleanField("SAML SSO enforced", default=False)
+    sso_jit_provisioning = models.BooleanField(
+        "just-in-time provisioning at SSO login",
+        default=False,
+        help_text="Create a membership for an unknown email at its first SAML login.",
+    )
+    default_role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def has_feature(self, feature: str) -> bool:
+        return plan_has_feature(self.plan, feature)
+
+
+class Membership(models.Model):
+    """A user in an organization. Its id is the SCIM User id."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
+    status = models.CharField(
+        max_length=20, choices=MembershipStatus.choices, default=MembershipStatus.INVITED
+    )
+    is_active = models.BooleanField(default=True)
+    scim_user_name = models.CharField("SCIM userName", max_length=254, blank=True)
+    external_id = models.CharField(max_length=255, blank=True)
+    source = models.CharField(
+        max_length=20, choices=MembershipSource.choices, default=MembershipSource.MANUAL
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user"], name="orgs_membership_org_user_unique"
+            ),
+            models.UniqueConstraint(
+                "organization",
+                Lower("scim_user_name"),
+                condition=~models.Q(scim_user_name=""),
+                name="orgs_membership_org_scim_user_name_ci_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization}"
+
+
+class Group(models.Model):
+    """A group of members in one organization. Its id is the SCIM Group id."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="groups")
+    display_name = models.CharField(max_length=255)
+    external_id = models.CharField(max_length=255, blank=True)
+    members = models.ManyToManyField(Membership, through="GroupMember", related_name="groups")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                "organization", Lower("display_name"), name="orgs_group_org_name_ci_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class GroupMember(models.Model):
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="group_members")
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="group_members"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "membership"], name="orgs_groupmember_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id} in {self.group_id}"
+
+
+class GroupRoleMapping(models.Model):
+    """An IdP group name → org role, applied when a member is first provisioned via that group."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="group_role_mappings"
+    )
+    idp_group_name = models.CharField("IdP group name", max_length=255)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["idp_group_name"]
+        constraints = [
+            models.UniqueConstraint(
+                "organization",
+                Lower("idp_group_name"),
+                name="orgs_grouprolemapping_org_name_ci_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.idp_group_name} → {self.role}"
+
+
+class ActorKind(models.TextChoices):
+    USER = "user", "User"
+    SCIM_TOKEN = "scim-token", "SCIM token"
+    OPERATOR = "operator", "Operator"
+    SYSTEM = "system", "System"
+
+
+class AuditEvent(models.Model):
+    """One thing that happened. Never holds a secret."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+    )
+    actor_kind = models.CharField(max_length=20, choices=ActorKind.choices)
+    actor_id = models.CharField(max_length=64, blank=True)
+    actor_label = models.CharField(max_length=255, blank=True)
+    action = models.CharField(max_length=100, db_index=True)
+    target_kind = models.CharField(max_length=50, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=255, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_label}"

@@ -1,0 +1,605 @@
+"""The only writers of the ``orgs`` domain.
+
+Each service checks its rules, writes, and records one ``AuditEvent`` in the same transaction.
+The admin, the SCIM adapters, the SSO views and the commands all call these, so a change looks
+the same in the audit log whoever made it. Errors are ``orgs.exceptions.DomainError``s.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from orgs.audit import Actor, audit_record
+from orgs.exceptions import (
+    AlreadyExists,
+    CrossOrganizationError,
+    FeatureNotAvailable,
+    InvalidInput,
+    LastAdminError,
+    PreconditionFailed,
+)
+from orgs.models import (
+    Group,
+    GroupMember,
+    GroupRoleMapping,
+    Membership,
+    MembershipSource,
+    MembershipStatus,
+    Organization,
+    Role,
+    User,
+)
+from orgs.plans import Feature, Plan
+
+logger = logging.getLogger(__name__)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _clean_email(email: str) -> str:
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise InvalidInput(f"{email!r} is not a valid email address.") from exc
+    return email
+
+
+def _check_role(role: str) -> str:
+    if role not in Role.values:
+        raise InvalidInput(f"Unknown role {role!r}: choose one of {', '.join(Role.values)}.")
+    return role
+
+
+def _lock_membership(membership: Membership) -> Membership:
+    return Membership.objects.select_for_update().select_related("organization", "user").get(
+        pk=membership.pk
+    )
+
+
+def _guard_last_admin(membership: Membership, *, doing: str) -> None:
+    """Refuse a change that would leave the organization without an active admin."""
+    if membership.role != Role.ADMIN or not membership.is_active:
+        return
+    # Lock the organization's admin rows so two concurrent demotions cannot both pass.
+    other_admins = list(
+        Membership.objects.select_for_update()
+        .filter(organization_id=membership.organization_id, role=Role.ADMIN, is_active=True)
+        .exclude(pk=membership.pk)
+        .values_list("pk", flat=True)
+    )
+    if not other_admins:
+        raise LastAdminError(
+            f"Cannot {doing} {membership.user.email}: they are the last active admin of "
+            f"{membership.organization.name}."
+        )
+
+
+# --- users ---------------------------------------------------------------------------------
+
+
+def user_get_or_create(*, email: str, first_name: str = "", last_name: str = "") -> User:
+    """The global user for an email (case-insensitive), created without a usable password."""
+    email = _clean_email(email)
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None:
+        return user
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(
+                email=email, first_name=first_name[:150], last_name=last_name[:150]
+            )
+    except IntegrityError:  # created concurrently: the constraint kept it unique
+        return User.objects.get(email__iexact=email)
+
+
+# --- organizations -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def organization_create(
+    *,
+    name: str,
+    actor: Actor,
+    slug: str = "",
+    plan: str = Plan.FREE,
+    default_role: str = Role.MEMBER,
+) -> Organization:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("An organization needs a name.")
+    slug = slugify(slug or name)
+    if not slug:
+        raise InvalidInput(f"Cannot make a slug from {name!r}; give one explicitly.")
+    if plan not in Plan.values:
+        raise InvalidInput(f"Unknown plan {plan!r}: choose one of {', '.join(Plan.values)}.")
+    _check_role(default_role)
+    if Organization.objects.filter(slug=slug).exists():
+        raise AlreadyExists(f"An organization with slug {slug!r} already exists.")
+    try:
+        with transaction.atomic():
+            org = Organization.objects.create(
+                name=name, slug=slug, plan=plan, default_role=default_role
+            )
+    except IntegrityError as exc:
+        raise AlreadyExists(f"An organization with slug {slug!r} already exists.") from exc
+    audit_record(
+        organization=org, actor=actor, action="org.created", target=org,
+        data={"slug": slug, "plan": plan},
+    )
+    return org
+
+
+@transaction.atomic
+def organization_set_scim_enabled(
+    *, organization: Organization, enabled: bool, actor: Actor
+) -> Organization:
+    """Turn SCIM provisioning on or off. Tokens and provisioned data are left untouched."""
+    org = Organization.objects.select_for_update().get(pk=organization.pk)
+    if enabled:
+        if not org.has_feature(Feature.SCIM):
+            raise FeatureNotAvailable(
+                f"SCIM provisioning is an Enterprise feature; {org.name} is on the "
+                f"{org.get_plan_display()} plan."
+            )
+        from sso.selectors import saml_connection_is_active
+
+        if not saml_connection_is_active(organization=org):
+            raise PreconditionFailed(
+                "Configure and activate SAML SSO first: SCIM provisioning needs an active "
+                "SAML connection."
+            )
+    if org.scim_enabled == enabled:
+        return org
+    org.scim_enabled = enabled
+    org.save(update_fields=["scim_enabled", "updated_at"])
+    audit_record(
+        organization=org, actor=actor,
+        action="org.scim.enabled" if enabled else "org.scim.disabled", target=org,
+    )
+    organization.scim_enabled = enabled
+    return org
+
+
+@transaction.atomic
+def organization_update_settings(
+    *, organization: Organization, actor: Actor, **changes: Any
+) -> Organization:
+    """Change plain settings (name, plan, default role, JIT). SCIM and SSO enforcement have
+    their own services because they have preconditions."""
+    allowed = {"name", "plan", "default_role", "sso_jit_provisioning"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))} here.")
+    if "plan" in changes and changes["plan"] not in Plan.values:
+        raise InvalidInput(f"Unknown plan {changes['plan']!r}.")
+    if "default_role" in changes:
+        _check_role(changes["default_role"])
+    org = Organization.objects.select_for_update().get(pk=organization.pk)
+    before = {k: getattr(org, k) for k in changes}
+    diff = {k: [before[k], v] for k, v in changes.items() if before[k] != v}
+    if not diff:
+        return org
+    for key, value in changes.items():
+        setattr(org, key, value)
+    org.save()
+    audit_record(
+        organization=org, actor=actor, action="org.updated", target=org, data={"changes": diff}
+    )
+    return org
+
+
+# --- memberships ---------------------------------------------------------------------------
+
+
+def _send_invitation(membership: Membership) -> None:
+    org = membership.organization
+    user = membership.user
+    login_url = f"{settings.BASE_URL}/sso/saml/{org.slug}/login/"
+    try:
+        send_mail(
+            subject=f"You have been added to {org.name} on Roster",
+            message=(
+                f"Hello {user.get_short_name()},\n\n"
+                f"You have been added to {org.name} on Roster. Sign in with your organization's "
+                f"single sign-on to finish setting up your account:\n\n{login_url}\n"
+            ),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+    except Exception:  # email must never undo a provisioning that already committed
+        logger.exception("Could not send the invitation to membership %s", membership.pk)
+
+
+@transaction.atomic
+def membership_add(
+    *,
+    organization: Organization,
+    email: str,
+    actor: Actor,
+    first_name: str = "",
+    last_name: str = "",
+    role: str | None = None,
+    source: str = MembershipSource.MANUAL,
+    status: str = MembershipStatus.INVITED,
+    scim_user_name: str = "",
+    external_id: str = "",
+    is_active: bool = True,
+    send_invitation: bool = True,
+) -> Membership:
+    """Add a person to an organization, linking the existing global user with that email."""
+    role = _check_role(role or organization.default_role)
+    user = user_get_or_create(email=email, first_name=first_name, last_name=last_name)
+    if Membership.objects.filter(organization=organization, user=user).exists():
+        raise AlreadyExists(f"{user.email} is already a member of {organization.name}.")
+    if scim_user_name and Membership.objects.filter(
+        organization=organization, scim_user_name__iexact=scim_user_name
+    ).exists():
+        raise AlreadyExists(f"userName {scim_user_name!r} is already used in {organization.name}.")
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(
+                organization=organization, user=user, role=role, status=status,
+                source=source, scim_user_name=scim_user_name, external_id=external_id,
+                is_active=is_active,
+            )
+    except IntegrityError as exc:  # a concurrent create won the race
+        raise AlreadyExists(f"{user.email} is already a member of {organization.name}.") from exc
+    # Names from the IdP fill in a linked user's blanks but never overwrite what they set.
+    changed = [
+        field for field, value in (("first_name", first_name), ("last_name", last_name))
+        if value and not getattr(user, field)
+    ]
+    for field in changed:
+        setattr(user, field, {"first_name": first_name, "last_name": last_name}[field][:150])
+    if changed:
+        user.save(update_fields=changed)
+    action = "scim.user.created" if source == MembershipSource.SCIM else "membership.added"
+    audit_record(
+        organization=organization, actor=actor, action=action, target=membership,
+        data={"email": user.email, "role": role, "source": source, "status": status},
+    )
+    if send_invitation and status == MembershipStatus.INVITED:
+        transaction.on_commit(lambda: _send_invitation(membership))
+    return membership
+
+
+@transaction.atomic
+def membership_update_profile(
+    *,
+    membership: Membership,
+    actor: Actor,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    scim_user_name: str | None = None,
+    external_id: str | None = None,
+    action: str = "membership.updated",
+) -> Membership:
+    """Update what the IdP pushes about a member. Only changed fields are written and logged;
+    the global user's email is not changed here (it may belong to other organizations)."""
+    m = _lock_membership(membership)
+    changes: dict[str, list[Any]] = {}
+    if scim_user_name is not None and scim_user_name != m.scim_user_name:
+        clash = (
+            Membership.objects.filter(
+                organization_id=m.organization_id, scim_user_name__iexact=scim_user_name
+            )
+            .exclude(pk=m.pk)
+            .exists()
+        )
+        if clash:
+            raise AlreadyExists(f"userName {scim_user_name!r} is already used in this org.")
+        changes["scim_user_name"] = [m.scim_user_name, scim_user_name]
+        m.scim_user_name = scim_user_name
+    if external_id is not None and external_id != m.external_id:
+        changes["external_id"] = [m.external_id, external_id]
+        m.external_id = external_id
+    user_fields = []
+    for field, value in (("first_name", first_name), ("last_name", last_name)):
+        if value is not None and value[:150] != getattr(m.user, field):
+            changes[field] = [getattr(m.user, field), value[:150]]
+            setattr(m.user, field, value[:150])
+            user_fields.append(field)
+    if not changes:
+        return m
+    if user_fields:
+        m.user.save(update_fields=user_fields)
+    m.save()
+    audit_record(
+        organization=m.organization, actor=actor, action=action, target=m,
+        data={"changes": changes},
+    )
+    return m
+
+
+@transaction.atomic
+def membership_change_role(*, membership: Membership, role: str, actor: Actor) -> Membership:
+    role = _check_role(role)
+    m = _lock_membership(membership)
+    if m.role == role:
+        return m
+    if role != Role.ADMIN:
+        _guard_last_admin(m, doing="demote")
+    old = m.role
+    m.role = role
+    m.save(update_fields=["role", "updated_at"])
+    audit_record(
+        organization=m.organization, actor=actor, action="membership.role_changed", target=m,
+        data={"from": old, "to": role},
+    )
+    return m
+
+
+@transaction.atomic
+def membership_deactivate(
+    *, membership: Membership, actor: Actor, action: str = "membership.deactivated"
+) -> Membership:
+    """Deprovision: access stops, the membership, its role and its groups are kept.
+
+    Deactivation is not refused for the last admin: when the IdP says a person left, access
+    must stop. Removal and demotion are the changes that are refused.
+    """
+    m = _lock_membership(membership)
+    if not m.is_active:
+        return m
+    m.is_active = False
+    m.save(update_fields=["is_active", "updated_at"])
+    audit_record(organization=m.organization, actor=actor, action=action, target=m)
+    return m
+
+
+@transaction.atomic
+def membership_reactivate(
+    *, membership: Membership, actor: Actor, action: str = "membership.reactivated"
+) -> Membership:
+    m = _lock_membership(membership)
+    if m.is_active:
+        return m
+    m.is_active = True
+    m.save(update_fields=["is_active", "updated_at"])
+    audit_record(organization=m.organization, actor=actor, action=action, target=m)
+    return m
+
+
+@transaction.atomic
+def membership_accept(*, membership: Membership, actor: Actor) -> Membership:
+    """Mark an invited membership accepted (the member finished account setup)."""
+    m = _lock_membership(membership)
+    if m.status == MembershipStatus.ACCEPTED:
+        return m
+    m.status = MembershipStatus.ACCEPTED
+    m.save(update_fields=["status", "updated_at"])
+    audit_record(organization=m.organization, actor=actor, action="membership.accepted", target=m)
+    return m
+
+
+@transaction.atomic
+def membership_remove(
+    *, membership: Membership, actor: Actor, action: str = "membership.removed"
+) -> None:
+    """Remove a member and their group memberships; the global user is kept."""
+    m = _lock_membership(membership)
+    _guard_last_admin(m, doing="remove")
+    audit_record(
+        organization=m.organization, actor=actor, action=action, target=m,
+        data={"email": m.user.email},
+    )
+    m.delete()
+
+
+# --- groups --------------------------------------------------------------------------------
+
+
+def _check_display_name(organization: Organization, name: str, exclude_pk: Any = None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("A group needs a display name.")
+    clash = Group.objects.filter(organization=organization, display_name__iexact=name)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise AlreadyExists(f"A group named {name!r} already exists in {organization.name}.")
+    return name
+
+
+@transaction.atomic
+def group_create(
+    *,
+    organization: Organization,
+    display_name: str,
+    actor: Actor,
+    external_id: str = "",
+    action: str = "group.created",
+) -> Group:
+    name = _check_display_name(organization, display_name)
+    try:
+        with transaction.atomic():
+            group = Group.objects.create(
+                organization=organization, display_name=name, external_id=external_id or ""
+            )
+    except IntegrityError as exc:
+        raise AlreadyExists(f"A group named {name!r} already exists.") from exc
+    audit_record(organization=organization, actor=actor, action=action, target=group)
+    return group
+
+
+@transaction.atomic
+def group_update(
+    *,
+    group: Group,
+    actor: Actor,
+    display_name: str | None = None,
+    external_id: str | None = None,
+    action: str = "group.updated",
+) -> Group:
+    g = Group.objects.select_for_update().select_related("organization").get(pk=group.pk)
+    changes: dict[str, list[str]] = {}
+    if display_name is not None and display_name.strip() != g.display_name:
+        name = _check_display_name(g.organization, display_name, exclude_pk=g.pk)
+        changes["display_name"] = [g.display_name, name]
+        g.display_name = name
+    if external_id is not None and external_id != g.external_id:
+        changes["external_id"] = [g.external_id, external_id]
+        g.external_id = external_id
+    if not changes:
+        return g
+    try:
+        with transaction.atomic():
+            g.save()
+    except IntegrityError as exc:
+        raise AlreadyExists(f"A group named {g.display_name!r} already exists.") from exc
+    audit_record(
+        organization=g.organization, actor=actor, action=action, target=g,
+        data={"changes": changes},
+    )
+    return g
+
+
+@transaction.atomic
+def group_delete(*, group: Group, actor: Actor, action: str = "group.deleted") -> None:
+    """Delete a group; its members stay in the organization."""
+    g = Group.objects.select_for_update().select_related("organization").get(pk=group.pk)
+    audit_record(
+        organization=g.organization, actor=actor, action=action, target=g,
+        data={"display_name": g.display_name},
+    )
+    g.delete()
+
+
+def _resolve_members(group: Group, memberships: Iterable[Membership | Any]) -> set[Any]:
+    """Membership ids, all checked to belong to the group's organization."""
+    ids = {m.pk if isinstance(m, Membership) else m for m in memberships}
+    if not ids:
+        return set()
+    found = set(
+        Membership.objects.filter(pk__in=ids, organization_id=group.organization_id)
+        .values_list("pk", flat=True)
+    )
+    missing = {str(i) for i in ids} - {str(i) for i in found}
+    if missing:
+        raise CrossOrganizationError(
+            f"Not members of {group.organization.name}: {', '.join(sorted(missing))}."
+        )
+    return found
+
+
+def _lock_group(group: Group) -> Group:
+    return Group.objects.select_for_update().select_related("organization").get(pk=group.pk)
+
+
+@transaction.atomic
+def group_change_members(
+    *,
+    group: Group,
+    actor: Actor,
+    add: Iterable[Membership | Any] = (),
+    remove: Iterable[Membership | Any] = (),
+    action: str = "group.members_changed",
+) -> tuple[set[Any], set[Any]]:
+    """Add and remove members in one step; idempotent (adding a member twice or removing an
+    absent one changes nothing) and atomic under concurrency (the group row is locked).
+
+    Returns the membership ids actually added and removed.
+    """
+    g = _lock_group(group)
+    to_add = _resolve_members(g, add)
+    to_remove = {m.pk if isinstance(m, Membership) else m for m in remove}
+    current = set(GroupMember.objects.filter(group=g).values_list("membership_id", flat=True))
+    to_remove_str = {str(i) for i in to_remove}
+    removed = {i for i in current if str(i) in to_remove_str}
+    added = to_add - current - removed
+    if removed:
+        GroupMember.objects.filter(group=g, membership_id__in=removed).delete()
+    if added:
+        GroupMember.objects.bulk_create(
+            [GroupMember(group=g, membership_id=i) for i in added], ignore_conflicts=True
+        )
+    if added or removed:
+        audit_record(
+            organization=g.organization, actor=actor, action=action, target=g,
+            data={"added": sorted(map(str, added)), "removed": sorted(map(str, removed))},
+        )
+    return added, removed
+
+
+@transaction.atomic
+def group_set_members(
+    *,
+    group: Group,
+    actor: Actor,
+    memberships: Iterable[Membership | Any],
+    action: str = "group.members_changed",
+) -> tuple[set[Any], set[Any]]:
+    """Make the group's members exactly ``memberships`` (a full replace, as Okta's PUT)."""
+    g = _lock_group(group)
+    wanted = _resolve_members(g, memberships)
+    current = set(GroupMember.objects.filter(group=g).values_list("membership_id", flat=True))
+    return group_change_members(
+        group=g, actor=actor, add=wanted - current, remove=current - wanted, action=action
+    )
+
+
+# --- group role mappings -------------------------------------------------------------------
+
+
+@transaction.atomic
+def group_role_mapping_set(
+    *, organization: Organization, idp_group_name: str, role: str, actor: Actor
+) -> GroupRoleMapping:
+    name = (idp_group_name or "").strip()
+    if not name:
+        raise InvalidInput("An IdP group name is required.")
+    _check_role(role)
+    mapping = GroupRoleMapping.objects.filter(
+        organization=organization, idp_group_name__iexact=name
+    ).first()
+    if mapping is None:
+        mapping = GroupRoleMapping.objects.create(
+            organization=organization, idp_group_name=name, role=role
+        )
+    elif mapping.role == role:
+        return mapping
+    else:
+        mapping.role = role
+        mapping.save(update_fields=["role"])
+    audit_record(
+        organization=organization, actor=actor, action="org.group_role_mapping.set",
+        target=mapping, data={"idp_group_name": name, "role": role},
+    )
+    return mapping
+
+
+@transaction.atomic
+def group_role_mapping_delete(*, mapping: GroupRoleMapping, actor: Actor) -> None:
+    audit_record(
+        organization=mapping.organization, actor=actor, action="org.group_role_mapping.deleted",
+        target=mapping, data={"idp_group_name": mapping.idp_group_name},
+    )
+    mapping.delete()
+
+
+def role_for_new_member(*, organization: Organization, group_names: Iterable[str] = ()) -> str:
+    """The role a newly provisioned member gets: the highest mapped role among the IdP groups
+    they arrive with, else the organization default."""
+    names = [n.lower() for n in group_names if n]
+    if names:
+        roles = {
+            m.role
+            for m in GroupRoleMapping.objects.filter(organization=organization)
+            if m.idp_group_name.lower() in names
+        }
+        for role in (Role.ADMIN, Role.MEMBER, Role.NO_ACCESS):
+            if role in roles:
+                return role
+    return organization.default_role
+

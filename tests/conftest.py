@@ -1,0 +1,38 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import pytest
+
+from orgs.audit import Actor
+from tests.factories import (
+    AdminMembershipFactory,
+    OrganizationFactory,
+    SamlConnectionFactory,
+)
+
+
+@pytest.fixture
+def actor() -> Actor:
+    return Actor.operator("pytest")
+
+
+@pytest.fixture
+def org(db):
+    """An Enterprise organization with an active SAML connection and SCIM enabled."""
+    organization = OrganizationFactory(name="Acme", slug="acme", scim_enabled=True)
+    SamlConnectionFactory(organization=organization)
+    return organization
+
+
+@pytest.fixture
+def other_org(db):
+    organization = OrganizationFactory(name="Globex", slug="globex", scim_enabled=True)
+    SamlConnectionFactory(organization=organization)
+    return organization
+
+
+@pytest.fixture
+def org_admin(org):
+    """An active admin membership of ``org`` whose user is staff with a known password."""
+    return AdminMembershipFactory(organization=org)
