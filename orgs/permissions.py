@@ -1,0 +1,36 @@
+"""Who may administer which organization. One rule, used by the admin, its extra pages and the
+API: superusers administer every organization; a staff user administers the organizations in
+which they hold an active admin membership; nobody else administers anything."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orgs.models import Membership, Organization, Role
+
+
+def administered_org_ids(user: Any) -> set[Any] | None:
+    """Ids of the organizations this user administers; None means all (superuser)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return set()
+    if user.is_superuser:
+        return None
+    if not user.is_staff:
+        return set()
+    cached = getattr(user, "_roster_admin_org_ids", None)
+    if cached is None:
+        cached = set(
+            Membership.objects.filter(user=user, role=Role.ADMIN, is_active=True).values_list(
+                "organization_id", flat=True
+            )
+        )
+        user._roster_admin_org_ids = cached
+    return cached
+
+
+def can_administer(user: Any, organization: Organization | Any) -> bool:
+    ids = administered_org_ids(user)
+    if ids is None:
+        return True
+    org_id = getattr(organization, "pk", organization)
+    return org_id in ids
