@@ -98,9 +98,12 @@ TEMPLATES = [
     },
 ]
 
+_DEFAULT_SQLITE = BASE_DIR / "db" / "roster.sqlite3"
+if not os.environ.get("DATABASE_URL"):
+    _DEFAULT_SQLITE.parent.mkdir(exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db' / 'roster.sqlite3'}",
+        os.environ.get("DATABASE_URL") or f"sqlite:///{_DEFAULT_SQLITE}",
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
     )
 }
