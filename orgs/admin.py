@@ -18,7 +18,7 @@ from orgs.admin_forms import (
     OrganizationChangeForm,
     ServiceForm,
 )
-from orgs.admin_tenancy import TenantScopedAdmin
+from orgs.admin_tenancy import NotFoundOutsideScope, TenantScopedAdmin
 from orgs.audit import Actor
 from orgs.exceptions import DomainError
 from orgs.models import AuditEvent, Group, GroupMember, Membership, Organization, User
@@ -50,9 +50,6 @@ class ServiceFormAdmin(TenantScopedAdmin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         """Nothing to save: ``form.clean()`` applied the change through a service."""
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        """Related rows are changed only through services."""
 
     def _run_service(self, request: HttpRequest, queryset: QuerySet, fn: Any, verb: str) -> None:
         actor = Actor.for_user(request.user, request)
@@ -265,7 +262,7 @@ class AuditEventAdmin(TenantScopedAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(NotFoundOutsideScope, DjangoUserAdmin):
     """Users are global: superusers manage them; an org admin only views their members."""
 
     ordering = ["email"]

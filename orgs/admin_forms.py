@@ -45,6 +45,9 @@ class ServiceForm(forms.ModelForm):
     def save(self, commit: bool = True) -> Any:
         return self.instance
 
+    def save_m2m(self) -> None:
+        """Related rows change only through services."""
+
 
 class OrganizationAddForm(ServiceForm):
     class Meta:
@@ -118,7 +121,7 @@ class GroupForm(ServiceForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
+        if not self.instance._state.adding:
             self.fields.pop("organization", None)
 
     def validate_unique(self) -> None:
@@ -126,7 +129,7 @@ class GroupForm(ServiceForm):
 
     def apply(self) -> Group:
         data = self.cleaned_data
-        if self.instance.pk:
+        if not self.instance._state.adding:
             return services.group_update(
                 group=self.instance, display_name=data["display_name"], actor=self.actor
             )

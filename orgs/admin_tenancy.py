@@ -12,12 +12,23 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 
 from orgs.permissions import administered_org_ids, can_administer
 
 
-class TenantScopedAdmin(admin.ModelAdmin):
+class NotFoundOutsideScope:
+    """An object outside the caller's scope answers 404, not the admin's usual redirect to the
+    index with a "doesn't exist" message, so guessed URLs learn nothing and fail loudly."""
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
+        obj = super().get_object(request, object_id, from_field)  # type: ignore[misc]
+        if obj is None:
+            raise Http404("No such object.")
+        return obj
+
+
+class TenantScopedAdmin(NotFoundOutsideScope, admin.ModelAdmin):
     """A ModelAdmin whose rows belong to an organization reached through ``org_path``."""
 
     org_path: str = "organization"

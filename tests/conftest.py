@@ -12,6 +12,12 @@ from tests.factories import (
 )
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings) -> None:
+    """PBKDF2 at production strength makes every login cost ~0.3 s; tests use a fast hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def actor() -> Actor:
     return Actor.operator("pytest")

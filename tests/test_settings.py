@@ -1,0 +1,36 @@
+"""Start-up configuration: production mode refuses an insecure default secret key."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    base = {"PATH": "/usr/bin:/bin", "DATABASE_URL": "sqlite:////tmp/roster-settings.sqlite3"}
+    return subprocess.run(
+        [sys.executable, "-c", "import django, os; os.environ.setdefault("
+         "'DJANGO_SETTINGS_MODULE', 'config.settings'); django.setup(); print('ok')"],
+        cwd=ROOT, env={**base, **env}, capture_output=True, text=True,
+    )
+
+
+def test_missing_secret_key_with_debug_off_is_a_clear_startup_error():
+    result = _check({"DEBUG": "false"})
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_production_mode_starts_with_a_secret_key():
+    result = _check({"DEBUG": "false", "DJANGO_SECRET_KEY": "x" * 50})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+def test_bad_boolean_is_rejected():
+    result = _check({"DEBUG": "maybe"})
+    assert result.returncode != 0
+    assert "DEBUG must be true or false" in result.stderr
