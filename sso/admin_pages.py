@@ -1,12 +1,180 @@
 """The organization's SSO page in the admin (SAML and Provisioning tabs).
 
-Mixed into ``orgs.admin.OrganizationAdmin``; its ``get_urls`` adds the pages.
+Mixed into ``orgs.admin.OrganizationAdmin`` and built the way ``contrib.auth``'s ``UserAdmin``
+adds its password page: ``get_urls`` prepends views wrapped in ``admin_site.admin_view`` (login,
+staff check, ``never_cache``), every view fetches the organization through the tenancy-scoped
+``get_object`` (another organization's id → 404) and checks ``can_administer`` (→ 403), and
+renders a ``TemplateResponse`` whose context starts from ``admin_site.each_context``.
+
+The Provisioning tab's views live in ``scim.admin_views``. The SAML tab is ``saml_tab_view``
+with its own template (``sso_saml.html``) so that the SAML work replaces it in one place.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import escape
+from django.views.decorators.http import require_GET, require_http_methods
+
+from orgs.models import Organization
+from orgs.permissions import can_administer
+from scim import admin_views as provisioning
+from sso.selectors import saml_connection_for
+
+TEMPLATE_DIR = "admin/orgs/organization"
+GET_POST = require_http_methods(["GET", "HEAD", "POST"])
+TAB_LABELS = {"saml": "SAML", "provisioning": "Provisioning"}
 
 
 class OrganizationSsoPagesMixin(admin.ModelAdmin):
     """Adds /admin/orgs/organization/<id>/sso/… pages to the organization admin."""
+
+    def get_urls(self) -> list[URLPattern]:
+        def page(route: str, view: Any, name: str, **kwargs: Any) -> URLPattern:
+            return path(
+                f"<id>/sso/{route}",
+                self.admin_site.admin_view(view),
+                kwargs or None,
+                name=self.sso_url_name(name),
+            )
+
+        pages = [
+            page("", require_GET(self.sso_view), "sso"),
+            page("saml/", require_GET(self.saml_tab_view), "sso_saml"),
+            page("provisioning/", require_GET(self.provisioning_tab_view), "sso_provisioning"),
+            page("provisioning/scim/enable/", GET_POST(self.scim_toggle_view), "scim_enable",
+                 enabled=True),
+            page("provisioning/scim/disable/", GET_POST(self.scim_toggle_view), "scim_disable",
+                 enabled=False),
+            page("provisioning/tokens/", require_GET(self.scim_tokens_view), "scim_tokens"),
+            page("provisioning/tokens/create/", GET_POST(self.scim_token_create_view),
+                 "scim_token_create"),
+            page("provisioning/tokens/<int:token_id>/revoke/",
+                 GET_POST(self.scim_token_revoke_view), "scim_token_revoke"),
+            page("provisioning/group-role-mappings/add/",
+                 GET_POST(self.group_role_mapping_add_view), "group_role_mapping_add"),
+            page("provisioning/group-role-mappings/<int:mapping_id>/delete/",
+                 GET_POST(self.group_role_mapping_delete_view), "group_role_mapping_delete"),
+        ]
+        return pages + super().get_urls()
+
+    # --- shared helpers (also used by scim.admin_views) -----------------------------------
+
+    def sso_url_name(self, name: str) -> str:
+        return f"{self.opts.app_label}_{self.opts.model_name}_{name}"
+
+    def sso_url(self, name: str, org: Organization, *args: Any) -> str:
+        return reverse(
+            f"{self.admin_site.name}:{self.sso_url_name(name)}", args=(org.pk, *args)
+        )
+
+    def sso_organization(self, request: HttpRequest, object_id: str) -> Organization:
+        """The organization the URL names, if this user administers it.
+
+        The tenancy-scoped queryset hides other organizations (404, so their ids are not
+        confirmed); ``can_administer`` is the one rule for who may change an organization.
+        """
+        org = self.get_object(request, unquote(object_id))
+        if org is None:
+            raise Http404(f"Organization with id {escape(object_id)!s} does not exist.")
+        if not can_administer(request.user, org):
+            raise PermissionDenied
+        return org
+
+    def sso_context(
+        self,
+        request: HttpRequest,
+        org: Organization,
+        *,
+        tab: str,
+        title: str,
+        crumbs: list[tuple[str, str]] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """The admin's own context plus what the SSO page's base template and tabs need.
+
+        ``crumbs`` are the breadcrumbs after "SSO": (label, url) pairs, the last one unlinked.
+        """
+        return {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "subtitle": org.name,
+            "opts": self.opts,
+            "original": org,
+            "org": org,
+            "has_view_permission": True,
+            "active_tab": tab,
+            "crumbs": crumbs or [(TAB_LABELS[tab], "")],
+            "sso_url": self.sso_url("sso", org),
+            "saml_tab_url": self.sso_url("sso_saml", org),
+            "provisioning_tab_url": self.sso_url("sso_provisioning", org),
+            "change_url": reverse(
+                f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_change",
+                args=(org.pk,),
+            ),
+            **extra,
+        }
+
+    def sso_render(
+        self, request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+    ) -> TemplateResponse:
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, f"{TEMPLATE_DIR}/{template}", context, status=status)
+
+    # --- the SSO page and its SAML tab ----------------------------------------------------
+
+    def sso_view(self, request: HttpRequest, id: str) -> HttpResponse:
+        """The SSO page opens on its first tab, SAML, as in the product's walkthrough."""
+        org = self.sso_organization(request, id)
+        return HttpResponseRedirect(self.sso_url("sso_saml", org))
+
+    def saml_tab_view(self, request: HttpRequest, id: str) -> HttpResponse:
+        """What is configured for SAML SSO (read-only until the SAML setup screen lands)."""
+        org = self.sso_organization(request, id)
+        connection = saml_connection_for(organization=org)
+        base = settings.BASE_URL.rstrip("/")
+        context = self.sso_context(
+            request, org, tab="saml", title="Single Sign-On (SSO)",
+            connection=connection,
+            sp_entity_id=f"{base}/sso/saml/{org.slug}/metadata/",
+            sp_acs_url=f"{base}/sso/saml/{org.slug}/acs/",
+            plan_has_saml=org.has_feature("saml_sso"),
+        )
+        return self.sso_render(request, "sso_saml.html", context)
+
+    # --- the Provisioning tab (views in scim.admin_views) --------------------------------
+
+    def provisioning_tab_view(self, request: HttpRequest, id: str) -> HttpResponse:
+        return provisioning.provisioning_tab(self, request, self.sso_organization(request, id))
+
+    def scim_toggle_view(self, request: HttpRequest, id: str, enabled: bool) -> HttpResponse:
+        org = self.sso_organization(request, id)
+        return provisioning.scim_toggle(self, request, org, enabled=enabled)
+
+    def scim_tokens_view(self, request: HttpRequest, id: str) -> HttpResponse:
+        return provisioning.scim_tokens(self, request, self.sso_organization(request, id))
+
+    def scim_token_create_view(self, request: HttpRequest, id: str) -> HttpResponse:
+        return provisioning.scim_token_create(self, request, self.sso_organization(request, id))
+
+    def scim_token_revoke_view(self, request: HttpRequest, id: str, token_id: int) -> HttpResponse:
+        org = self.sso_organization(request, id)
+        return provisioning.scim_token_revoke(self, request, org, token_id=token_id)
+
+    def group_role_mapping_add_view(self, request: HttpRequest, id: str) -> HttpResponse:
+        org = self.sso_organization(request, id)
+        return provisioning.group_role_mapping_add(self, request, org)
+
+    def group_role_mapping_delete_view(
+        self, request: HttpRequest, id: str, mapping_id: int
+    ) -> HttpResponse:
+        org = self.sso_organization(request, id)
+        return provisioning.group_role_mapping_delete(self, request, org, mapping_id=mapping_id)
