@@ -114,6 +114,21 @@ def test_seed_demo_is_idempotent(tmp_path, settings, monkeypatch):
     assert admin.check_password("demo-password-123") and admin.is_superuser
 
 
+def test_seed_demo_printed_credentials_log_in_to_the_admin(client, monkeypatch, tmp_path,
+                                                          settings):
+    """The credentials `make run` prints are the ones that open the admin."""
+    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
+    settings.BASE_DIR = tmp_path  # the generated password file goes to tmp_path/db/
+    out = run("seed_demo")
+    email = out.split("email:")[1].split()[0]
+    password = out.split("password:")[1].split()[0]
+    assert run("seed_demo").split("password:")[1].split()[0] == password
+    response = client.post("/admin/login/?next=/admin/", {"username": email,
+                                                          "password": password})
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    assert "Memberships" in client.get("/admin/").content.decode()
+
+
 def test_command_error_is_one_line_and_exit_code_is_nonzero(tmp_path):
     """Through a real process: one line on stderr, exit status 1, no traceback."""
     env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
