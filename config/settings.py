@@ -128,7 +128,7 @@ else:
 AUTH_USER_MODEL = "orgs.User"
 # User.email is unique case-insensitively through a functional constraint on Lower("email"),
 # which the auth check cannot see; the login lookup is case-insensitive too.
-SILENCED_SYSTEM_CHECKS = ["auth.E003"]
+SILENCED_SYSTEM_CHECKS = ["auth.E003", "auth.W004"]  # W004: the same, with our auth backend
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -136,6 +136,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/admin/login/"
+# Password logins refuse members of orgs that enforce SAML SSO (superusers keep break-glass).
+AUTHENTICATION_BACKENDS = ["sso.backends.SsoEnforcingModelBackend"]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

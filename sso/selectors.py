@@ -12,3 +12,22 @@ def saml_connection_for(*, organization: Organization) -> SamlConnection | None:
 
 def saml_connection_is_active(*, organization: Organization) -> bool:
     return SamlConnection.objects.filter(organization=organization, is_active=True).exists()
+
+
+def sso_enforcement_ready(connection: SamlConnection) -> bool:
+    """True when a SAML login has succeeded since the IdP settings were last saved."""
+    return bool(
+        connection.is_active
+        and connection.configured_at
+        and connection.last_login_at
+        and connection.last_login_at >= connection.configured_at
+    )
+
+
+def organizations_enforcing_sso_for(*, user: object) -> list[Organization]:
+    """Organizations enforcing SAML SSO in which this user holds an active membership."""
+    return list(
+        Organization.objects.filter(
+            sso_enforced=True, memberships__user=user, memberships__is_active=True
+        ).distinct()
+    )

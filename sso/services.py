@@ -1,0 +1,333 @@
+"""The only writers of SSO state: SAML connections, login outcomes, account setup and SSO
+enforcement. Each change records one audit event in the same transaction (a login that also
+provisions or accepts a membership adds that service's own event)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.db import transaction
+from django.utils import timezone
+
+from orgs import services as org_services
+from orgs.audit import Actor, audit_record
+from orgs.exceptions import FeatureNotAvailable, PreconditionFailed
+from orgs.models import (
+    ActorKind,
+    Membership,
+    MembershipSource,
+    MembershipStatus,
+    Organization,
+    Role,
+    User,
+)
+from orgs.plans import Feature
+from sso import keys
+from sso.exceptions import LoginRefused, SamlSettingsInvalid
+from sso.models import SamlConnection, SamlProvider
+from sso.saml import CertificateError, certificate_check
+from sso.selectors import sso_enforcement_ready
+
+logger = logging.getLogger(__name__)
+
+
+def _require_saml_feature(org: Organization) -> None:
+    if not org.has_feature(Feature.SAML_SSO):
+        raise FeatureNotAvailable(
+            f"SAML SSO is an Enterprise feature; {org.name} is on the {org.get_plan_display()} "
+            "plan."
+        )
+
+
+def _lock_connection(organization: Organization) -> SamlConnection | None:
+    return (
+        SamlConnection.objects.select_for_update()
+        .select_related("organization")
+        .filter(organization=organization)
+        .first()
+    )
+
+
+# --- connection ----------------------------------------------------------------------------
+
+
+def saml_settings_validate(
+    *, idp_entity_id: str, idp_sso_url: str, idp_x509_cert: str
+) -> dict[str, str]:
+    """Clean IdP settings or raise ``SamlSettingsInvalid`` with one message per field."""
+    errors: dict[str, str] = {}
+    entity_id = (idp_entity_id or "").strip()
+    if not entity_id:
+        errors["idp_entity_id"] = "Paste the IdP issuer (Okta: Identity Provider Issuer)."
+    elif len(entity_id) > 500:
+        errors["idp_entity_id"] = "The IdP issuer is too long."
+    sso_url = (idp_sso_url or "").strip()
+    parts = urlsplit(sso_url)
+    if parts.scheme != "https" or not parts.netloc:
+        errors["idp_sso_url"] = "The IdP single sign-on URL must be an https:// URL."
+    cert_pem = ""
+    try:
+        cert_pem = certificate_check(idp_x509_cert).pem
+    except CertificateError as exc:
+        errors["idp_x509_cert"] = str(exc)
+    if errors:
+        raise SamlSettingsInvalid(errors)
+    return {"idp_entity_id": entity_id, "idp_sso_url": sso_url, "idp_x509_cert": cert_pem}
+
+
+@transaction.atomic
+def saml_connection_save(
+    *,
+    organization: Organization,
+    actor: Actor,
+    idp_entity_id: str,
+    idp_sso_url: str,
+    idp_x509_cert: str,
+    provider: str = SamlProvider.OKTA,
+) -> SamlConnection:
+    """Save the IdP settings. A change stamps ``configured_at``, so SSO enforcement waits for a
+    successful login with the new settings."""
+    _require_saml_feature(organization)
+    clean = saml_settings_validate(
+        idp_entity_id=idp_entity_id, idp_sso_url=idp_sso_url, idp_x509_cert=idp_x509_cert
+    )
+    if provider not in SamlProvider.values:
+        raise SamlSettingsInvalid({"provider": "Unknown identity provider."})
+    clean["provider"] = provider
+    conn = _lock_connection(organization)
+    if conn is None:
+        conn = SamlConnection(organization=organization)
+    changed = sorted(k for k, v in clean.items() if getattr(conn, k) != v)
+    if conn.pk and not changed:
+        return conn
+    for key, value in clean.items():
+        setattr(conn, key, value)
+    conn.configured_at = timezone.now()
+    conn.save()
+    info = certificate_check(clean["idp_x509_cert"])
+    audit_record(
+        organization=organization, actor=actor, action="sso.saml.configured", target=conn,
+        data={
+            "changed": changed,
+            "idp_entity_id": clean["idp_entity_id"],
+            "idp_sso_url": clean["idp_sso_url"],
+            "certificate_sha256": info.sha256_fingerprint,
+            "certificate_not_after": info.not_after.isoformat(),
+        },
+    )
+    return conn
+
+
+@transaction.atomic
+def saml_connection_activate(*, organization: Organization, actor: Actor) -> SamlConnection:
+    _require_saml_feature(organization)
+    conn = _lock_connection(organization)
+    if conn is None or not (conn.idp_entity_id and conn.idp_sso_url and conn.idp_x509_cert):
+        raise PreconditionFailed("Save the IdP settings before activating SAML SSO.")
+    if conn.is_active:
+        return conn
+    conn.is_active = True
+    conn.save(update_fields=["is_active", "updated_at"])
+    audit_record(organization=organization, actor=actor, action="sso.saml.activated", target=conn)
+    return conn
+
+
+@transaction.atomic
+def saml_connection_deactivate(*, organization: Organization, actor: Actor) -> SamlConnection:
+    """Stop SAML logins. Refused while SSO is enforced: nobody but superusers could log in."""
+    conn = _lock_connection(organization)
+    if conn is None or not conn.is_active:
+        raise PreconditionFailed("SAML SSO is not active.")
+    org = Organization.objects.select_for_update().get(pk=organization.pk)
+    if org.sso_enforced:
+        raise PreconditionFailed("Turn off “Enforce SAML SSO” before deactivating SAML SSO.")
+    conn.is_active = False
+    conn.save(update_fields=["is_active", "updated_at"])
+    audit_record(organization=org, actor=actor, action="sso.saml.deactivated", target=conn)
+    return conn
+
+
+@transaction.atomic
+def organization_set_sso_enforced(
+    *, organization: Organization, enforced: bool, actor: Actor
+) -> Organization:
+    """Require SAML for the org's members. Allowed only once a SAML login has succeeded since
+    the IdP settings were last saved, so a wrong certificate cannot lock everyone out."""
+    org = Organization.objects.select_for_update().get(pk=organization.pk)
+    if enforced:
+        _require_saml_feature(org)
+        conn = SamlConnection.objects.filter(organization=org).first()
+        if conn is None or not sso_enforcement_ready(conn):
+            raise PreconditionFailed(
+                "Log in once with SAML SSO (use “Test login”) after saving the SAML settings; "
+                "then SSO can be enforced."
+            )
+    if org.sso_enforced == enforced:
+        return org
+    org.sso_enforced = enforced
+    org.save(update_fields=["sso_enforced", "updated_at"])
+    audit_record(
+        organization=org, actor=actor,
+        action="org.sso.enforced" if enforced else "org.sso.unenforced", target=org,
+    )
+    organization.sso_enforced = enforced
+    return org
+
+
+# --- logins --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    membership: Membership
+    needs_setup: bool
+    is_admin: bool
+
+
+REFUSAL_MESSAGES = {
+    "connection_inactive": "Single sign-on is not active for this organization.",
+    "invalid_response": "The sign-in response from your identity provider could not be "
+    "verified.",
+    "request_unknown": "This sign-in request expired or was already used. Start again.",
+    "wrong_organization": "This sign-in response was meant for another organization.",
+    "replay": "This sign-in response was already used. Start again from your identity "
+    "provider.",
+    "unknown_user": "There is no account for you in this organization. Ask your administrator "
+    "to assign you the Roster app.",
+    "deactivated": "Your access to this organization has been removed. Contact your "
+    "administrator.",
+    "no_access": "Your role in this organization gives no access.",
+}
+
+
+@transaction.atomic
+def saml_login_refuse(
+    *, organization: Organization, reason: str, actor: Actor, email: str = "", detail: str = ""
+) -> LoginRefused:
+    """Record a refused SAML login and return the error to raise. Never stores the response."""
+    data: dict[str, Any] = {"reason": reason}
+    if email:
+        data["email"] = email[:254]
+    if detail:
+        data["detail"] = detail[:300]
+    audit_record(organization=organization, actor=actor, action="sso.login.refused", data=data)
+    logger.info("SAML login refused for org %s: %s", organization.slug, reason)
+    return LoginRefused(reason, REFUSAL_MESSAGES.get(reason, "Sign-in refused."))
+
+
+def _find_membership(organization: Organization, email: str) -> Membership | None:
+    return (
+        Membership.objects.select_related("user", "organization")
+        .filter(organization=organization, user__email__iexact=email)
+        .first()
+    )
+
+
+def saml_login_complete(
+    *, connection: SamlConnection, email: str, actor: Actor,
+    first_name: str = "", last_name: str = "",
+) -> LoginOutcome:
+    """Decide what a verified SAML assertion for ``email`` gets in this organization.
+
+    Refusals are audited and raised as ``LoginRefused``; success stamps the connection's
+    ``last_login_at`` and records ``sso.login.succeeded``.
+    """
+    org = connection.organization
+    membership = _find_membership(org, email)
+    if membership is None and not org.sso_jit_provisioning:
+        raise saml_login_refuse(organization=org, reason="unknown_user", actor=actor, email=email)
+    if membership is not None:
+        if not membership.is_active or not membership.user.is_active:
+            raise saml_login_refuse(
+                organization=org, reason="deactivated", actor=actor, email=email
+            )
+        if membership.role == Role.NO_ACCESS:
+            raise saml_login_refuse(organization=org, reason="no_access", actor=actor, email=email)
+    with transaction.atomic():
+        if membership is None:
+            membership = org_services.membership_add(
+                organization=org, email=email, actor=actor, first_name=first_name,
+                last_name=last_name, source=MembershipSource.SSO,
+                status=MembershipStatus.INVITED, send_invitation=False,
+            )
+            membership = _find_membership(org, email)
+            assert membership is not None
+        user = User.objects.select_for_update().get(pk=membership.user_id)
+        user_actor = replace(actor, kind=ActorKind.USER, id=str(user.pk), label=user.email)
+        if user.setup_completed_at and membership.status == MembershipStatus.INVITED:
+            # Keys already made at an earlier setup: joining another org needs no new ones.
+            membership = org_services.membership_accept(membership=membership, actor=user_actor)
+        data: dict[str, Any] = {"email": user.email}
+        if membership.role == Role.ADMIN and not user.is_staff:
+            # The admin site needs is_staff; what they may do there is still scoped by
+            # orgs.permissions to the orgs they administer.
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+            data["granted_staff"] = True
+        now = timezone.now()
+        SamlConnection.objects.filter(pk=connection.pk).update(last_login_at=now, updated_at=now)
+        connection.last_login_at = now
+        audit_record(
+            organization=org, actor=user_actor, action="sso.login.succeeded", target=membership,
+            data=data,
+        )
+    membership.user = user
+    return LoginOutcome(
+        membership=membership,
+        needs_setup=user.setup_completed_at is None
+        or membership.status != MembershipStatus.ACCEPTED,
+        is_admin=membership.role == Role.ADMIN,
+    )
+
+
+@transaction.atomic
+def password_login_refuse(*, user: User, organization: Organization, actor: Actor) -> None:
+    """Record a password login refused because the organization enforces SAML SSO."""
+    audit_record(
+        organization=organization, actor=actor, action="auth.password_login.refused",
+        target=user, data={"reason": "sso_enforced"},
+    )
+
+
+# --- account setup -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def account_setup_complete(
+    *,
+    user: User,
+    public_key: str,
+    encrypted_private_key: str,
+    key_derivation: str | dict[str, Any],
+    actor: Actor,
+) -> User:
+    """Store the member's public key and passphrase-wrapped private key, then accept their
+    invited memberships (each with its ``membership.accepted`` event)."""
+    clean_public = keys.public_key_check(public_key)
+    clean_wrapped = keys.wrapped_private_key_check(encrypted_private_key)
+    clean_kdf = keys.key_derivation_check(key_derivation)
+    u = User.objects.select_for_update().get(pk=user.pk)
+    if u.setup_completed_at is not None:
+        raise PreconditionFailed("Your account is already set up.")
+    u.public_key = clean_public
+    u.encrypted_private_key = clean_wrapped
+    u.key_derivation = clean_kdf
+    u.setup_completed_at = timezone.now()
+    u.save(update_fields=[
+        "public_key", "encrypted_private_key", "key_derivation", "setup_completed_at",
+    ])
+    audit_record(
+        organization=None, actor=actor, action="account.setup_completed", target=u,
+        data={"key_algorithm": clean_kdf["key_algorithm"], "kdf": clean_kdf["name"],
+              "iterations": clean_kdf["iterations"]},
+    )
+    invited = Membership.objects.filter(
+        user=u, status=MembershipStatus.INVITED, is_active=True
+    ).select_related("organization", "user")
+    for membership in invited:
+        org_services.membership_accept(membership=membership, actor=actor)
+    user.setup_completed_at = u.setup_completed_at
+    return u

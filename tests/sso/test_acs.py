@@ -1,0 +1,447 @@
+"""The ACS against real signed responses: what is accepted, and each way it must refuse."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from orgs.models import AuditEvent, MembershipSource, MembershipStatus, Role
+from sso import saml
+from sso.models import SamlConnection
+from tests.factories import MembershipFactory, UserFactory
+from tests.sso.conftest import HOST, connect, post_acs
+from tests.sso.idp import (
+    NS_SAML,
+    RSA_SHA1,
+    SHA1,
+    authn_request_from_redirect,
+    element,
+    encode,
+    new_id,
+    tostring,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def member(saml_org):
+    """An active, set-up member of Acme."""
+    user = UserFactory(email="test.user@okta.local", setup_completed_at=dt.datetime.now(dt.UTC))
+    return MembershipFactory(organization=saml_org, user=user)
+
+
+def refusals(org, reason: str | None = None):
+    qs = AuditEvent.objects.filter(organization=org, action="sso.login.refused")
+    return [e for e in qs if reason is None or e.data.get("reason") == reason]
+
+
+def assert_refused(response, org, reason: str, because: str = "") -> None:
+    """Refused with a clear page, no session, and one audit event saying why."""
+    assert response.status_code in (400, 403), response.status_code
+    assert b"Sign-in refused" in response.content
+    assert "_auth_user_id" not in response.wsgi_request.session
+    events = refusals(org, reason)
+    assert len(events) == 1, [e.data for e in refusals(org)]
+    assert because in events[0].data.get("detail", ""), events[0].data
+
+
+def good_response(idp, org, email: str, **kwargs) -> str:
+    return idp.response_xml(
+        email=email, acs_url=saml.acs_url(org), audience=saml.sp_entity_id(org), **kwargs
+    )
+
+
+# --- accepted ------------------------------------------------------------------------------
+
+
+def test_idp_initiated_login_gives_a_member_a_session_and_the_account_page(
+    client, saml_org, member, sign_in
+):
+    response = sign_in(saml_org, "Test.User@okta.local")
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account:home")
+    assert client.session["_auth_user_id"] == str(member.user.pk)
+    event = AuditEvent.objects.get(organization=saml_org, action="sso.login.succeeded")
+    assert event.target_id == str(member.pk)
+    assert event.actor_label == member.user.email
+    conn = SamlConnection.objects.get(organization=saml_org)
+    assert conn.last_login_at is not None
+    page = client.get(reverse("account:home"), HTTP_HOST=HOST, secure=True)
+    assert page.status_code == 200
+    assert saml_org.name.encode() in page.content
+
+
+def test_sp_initiated_login_with_the_right_in_response_to(client, saml_org, member, idp):
+    start = client.get(reverse("sso:login", args=[saml_org.slug]), HTTP_HOST=HOST, secure=True)
+    assert start.status_code == 302
+    assert start["Location"].startswith(idp.sso_url + "?SAMLRequest=")
+    request_id, relay_state, authn_request = authn_request_from_redirect(start["Location"])
+    assert authn_request.get("AssertionConsumerServiceURL") == saml.acs_url(saml_org)
+    assert authn_request.findtext(f"{{{NS_SAML}}}Issuer") == saml.sp_entity_id(saml_org)
+
+    xml = good_response(idp, saml_org, member.user.email, in_response_to=request_id)
+    response = post_acs(client, saml_org, xml, relay_state=relay_state)
+
+    assert response.status_code == 302, response.content
+    assert client.session["_auth_user_id"] == str(member.user.pk)
+
+
+def test_org_admin_lands_in_the_admin_for_their_org(client, saml_org, sign_in):
+    user = UserFactory(email="boss@okta.local", setup_completed_at=dt.datetime.now(dt.UTC))
+    MembershipFactory(organization=saml_org, user=user, role=Role.ADMIN)
+
+    response = sign_in(saml_org, "boss@okta.local")
+
+    assert response.status_code == 302
+    admin_url = reverse("admin:orgs_organization_change", args=[saml_org.pk])
+    assert response["Location"] == admin_url
+    user.refresh_from_db()
+    assert user.is_staff  # the admin site needs it; orgs.permissions scopes what they see
+    assert client.get(admin_url, HTTP_HOST=HOST, secure=True).status_code == 200
+
+
+def test_provisioned_member_is_sent_to_account_setup(client, saml_org, sign_in):
+    membership = MembershipFactory(
+        organization=saml_org,
+        user=UserFactory(email="new@okta.local"),
+        status=MembershipStatus.INVITED,
+        source=MembershipSource.SCIM,
+    )
+
+    response = sign_in(saml_org, "new@okta.local")
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account:setup")
+    membership.refresh_from_db()
+    assert membership.status == MembershipStatus.INVITED  # accepted only after setup
+    # Until then the organization is not usable: the account page sends them back to setup.
+    page = client.get(reverse("account:home"), HTTP_HOST=HOST, secure=True)
+    assert page.status_code == 302 and page["Location"] == reverse("account:setup")
+
+
+def test_behind_a_tls_terminating_proxy(client, saml_org, member, idp):
+    """The proxy talks plain http to an internal host; validation uses BASE_URL."""
+    xml = good_response(idp, saml_org, member.user.email)
+    response = client.post(
+        reverse("sso:acs", args=[saml_org.slug]),
+        {"SAMLResponse": encode(xml)},
+        HTTP_HOST="roster-internal",
+    )
+    assert response.status_code == 302, response.content
+
+
+def test_just_in_time_provisioning_when_the_org_allows_it(client, saml_org, sign_in):
+    saml_org.sso_jit_provisioning = True
+    saml_org.save()
+
+    response = sign_in(saml_org, "fresh@okta.local", first_name="Fresh", last_name="Face")
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account:setup")
+    membership = saml_org.memberships.get(user__email="fresh@okta.local")
+    assert membership.source == MembershipSource.SSO
+    assert membership.status == MembershipStatus.INVITED
+    assert membership.user.first_name == "Fresh"
+
+
+# --- refused -------------------------------------------------------------------------------
+
+
+def test_tampered_attribute_is_refused(client, saml_org, member, idp):
+    xml = good_response(idp, saml_org, member.user.email)
+    tampered = xml.replace(">Test</saml2:AttributeValue>", ">Mallory</saml2:AttributeValue>")
+    assert tampered != xml
+    assert_refused(
+        post_acs(client, saml_org, tampered),
+        saml_org,
+        "invalid_response",
+        because="Signature validation failed",
+    )
+
+
+def test_tampered_name_id_is_refused(client, saml_org, member, idp):
+    """Signed for another person, NameID swapped for the victim's email."""
+    xml = good_response(idp, saml_org, "someone.else@okta.local")
+    tampered = xml.replace(
+        ">someone.else@okta.local</saml2:NameID>", f">{member.user.email}</saml2:NameID>"
+    )
+    assert_refused(
+        post_acs(client, saml_org, tampered),
+        saml_org,
+        "invalid_response",
+        because="Signature validation failed",
+    )
+
+
+def test_unsigned_assertion_is_refused(client, saml_org, member, idp):
+    org = saml_org
+    assertion = idp.assertion(
+        email=member.user.email, audience=saml.sp_entity_id(org), recipient=saml.acs_url(org)
+    )
+    xml = idp.wrap(assertion, destination=saml.acs_url(org))
+    assert_refused(post_acs(client, org, xml), org, "invalid_response", because="is not signed")
+
+
+def test_assertion_signed_with_the_wrong_key_is_refused(client, saml_org, member, evil_idp):
+    xml = good_response(evil_idp, saml_org, member.user.email)
+    assert_refused(
+        post_acs(client, saml_org, xml),
+        saml_org,
+        "invalid_response",
+        because="Signature validation failed",
+    )
+
+
+def test_expired_assertion_is_refused(client, saml_org, member, idp):
+    xml = good_response(idp, saml_org, member.user.email, shift=-dt.timedelta(minutes=20))
+    assert_refused(post_acs(client, saml_org, xml), saml_org, "invalid_response", because="expired")
+
+
+def test_not_yet_valid_assertion_is_refused(client, saml_org, member, idp):
+    xml = good_response(idp, saml_org, member.user.email, shift=dt.timedelta(minutes=20))
+    assert_refused(
+        post_acs(client, saml_org, xml), saml_org, "invalid_response", because="not yet valid"
+    )
+
+
+def test_wrong_audience_is_refused(client, saml_org, member, idp):
+    org = saml_org
+    xml = idp.response_xml(
+        email=member.user.email,
+        acs_url=saml.acs_url(org),
+        audience="https://other-sp.example.net/saml/metadata",
+    )
+    assert_refused(
+        post_acs(client, org, xml), org, "invalid_response", because="not a valid audience"
+    )
+
+
+def test_wrong_destination_is_refused(client, saml_org, member, idp):
+    org = saml_org
+    assertion = idp.sign(
+        idp.assertion(
+            email=member.user.email, audience=saml.sp_entity_id(org), recipient=saml.acs_url(org)
+        )
+    )
+    xml = idp.wrap(assertion, destination="https://other-sp.example.net/sso/saml/acme/acs/")
+    assert_refused(
+        post_acs(client, org, xml),
+        org,
+        "invalid_response",
+        because="instead of https://other-sp.example.net",
+    )
+
+
+def test_wrong_recipient_is_refused(client, saml_org, member, idp):
+    org = saml_org
+    assertion = idp.sign(
+        idp.assertion(
+            email=member.user.email,
+            audience=saml.sp_entity_id(org),
+            recipient="https://other-sp.example.net/acs",
+        )
+    )
+    xml = idp.wrap(assertion, destination=saml.acs_url(org))
+    assert_refused(
+        post_acs(client, org, xml),
+        org,
+        "invalid_response",
+        because="valid SubjectConfirmation was not found",
+    )
+
+
+def test_wrong_issuer_is_refused(client, saml_org, member, idp):
+    xml = good_response(idp, saml_org, member.user.email, issuer="http://www.okta.com/exkOTHER")
+    assert_refused(
+        post_acs(client, saml_org, xml), saml_org, "invalid_response", because="Invalid issuer"
+    )
+
+
+def test_another_orgs_assertion_is_refused(client, saml_org, other_org, idp):
+    """Same IdP, same key, same person in both orgs: an assertion addressed to Globex must not
+    open Acme."""
+    connect(other_org, idp)
+    user = UserFactory(email="both@okta.local", setup_completed_at=dt.datetime.now(dt.UTC))
+    MembershipFactory(organization=saml_org, user=user)
+    MembershipFactory(organization=other_org, user=user)
+    xml = good_response(idp, other_org, user.email)
+
+    assert_refused(
+        post_acs(client, saml_org, xml),
+        saml_org,
+        "invalid_response",
+        because="instead of https://sp.example.com/sso/saml/globex/acs/",
+    )
+
+
+def test_relay_state_of_another_org_is_refused(client, saml_org, other_org, member, idp):
+    connect(other_org, idp)
+    start = client.get(reverse("sso:login", args=[other_org.slug]), HTTP_HOST=HOST, secure=True)
+    request_id, relay_state, _ = authn_request_from_redirect(start["Location"])
+    xml = good_response(idp, saml_org, member.user.email, in_response_to=request_id)
+
+    response = post_acs(client, saml_org, xml, relay_state=relay_state)
+
+    assert_refused(response, saml_org, "wrong_organization")
+
+
+def test_replayed_assertion_is_refused(client, saml_org, member, idp):
+    xml = good_response(idp, saml_org, member.user.email)
+    assert post_acs(client, saml_org, xml).status_code == 302
+    client.logout()
+
+    assert_refused(post_acs(client, saml_org, xml), saml_org, "replay")
+
+
+def test_sha1_signature_is_refused(client, saml_org, member, idp):
+    org = saml_org
+    assertion = idp.sign(
+        idp.assertion(
+            email=member.user.email,
+            audience=saml.sp_entity_id(org),
+            recipient=saml.acs_url(org),
+        ),
+        sign_algorithm=RSA_SHA1,
+        digest_algorithm=SHA1,
+    )
+    xml = idp.wrap(assertion, destination=saml.acs_url(org))
+    response = post_acs(client, org, xml)
+    assert_refused(response, org, "invalid_response", because="Deprecated signature algorithm")
+
+
+def test_signature_wrapping_with_an_injected_assertion_first_is_refused(
+    client, saml_org, member, idp
+):
+    """XSW: an unsigned evil assertion placed before the genuinely signed one."""
+    org = saml_org
+    signed = idp.sign(
+        idp.assertion(
+            email="someone.else@okta.local",
+            audience=saml.sp_entity_id(org),
+            recipient=saml.acs_url(org),
+        )
+    )
+    evil = idp.assertion(
+        email=member.user.email, audience=saml.sp_entity_id(org), recipient=saml.acs_url(org)
+    )
+    xml = idp.wrap(evil + signed, destination=saml.acs_url(org))
+    assert_refused(
+        post_acs(client, org, xml), org, "invalid_response", because="must contain 1 assertion"
+    )
+    assert "_auth_user_id" not in client.session
+
+
+def test_signature_wrapping_with_the_signed_assertion_moved_to_extensions_is_refused(
+    client, saml_org, member, idp
+):
+    """XSW: the signed assertion hidden in samlp:Extensions, an evil copy with the same ID
+    (and the copied Signature) where the assertion belongs."""
+    org = saml_org
+    signed_xml = idp.sign(
+        idp.assertion(
+            email="someone.else@okta.local",
+            audience=saml.sp_entity_id(org),
+            recipient=saml.acs_url(org),
+        )
+    )
+    signed = element(signed_xml)
+    evil = element(signed_xml)
+    name_id = evil.find(f".//{{{NS_SAML}}}NameID")
+    name_id.text = member.user.email
+    xml = idp.wrap(tostring(evil), destination=saml.acs_url(org), extensions=tostring(signed))
+    assert_refused(
+        post_acs(client, org, xml), org, "invalid_response", because="must contain 1 assertion"
+    )
+
+
+def test_deactivated_member_is_refused(client, saml_org, member, sign_in):
+    member.is_active = False
+    member.save()
+
+    response = sign_in(saml_org, member.user.email)
+
+    assert_refused(response, saml_org, "deactivated")
+    assert b"access to this organization has been removed" in response.content
+
+
+def test_unknown_email_is_refused_without_jit(client, saml_org, sign_in):
+    response = sign_in(saml_org, "stranger@okta.local")
+
+    assert_refused(response, saml_org, "unknown_user")
+    assert not saml_org.memberships.filter(user__email="stranger@okta.local").exists()
+
+
+def test_in_response_to_without_a_pending_request_is_refused(client, saml_org, member, idp):
+    xml = good_response(idp, saml_org, member.user.email, in_response_to=new_id())
+    assert_refused(post_acs(client, saml_org, xml), saml_org, "request_unknown")
+
+
+def test_sp_initiated_with_the_wrong_in_response_to_is_refused(client, saml_org, member, idp):
+    start = client.get(reverse("sso:login", args=[saml_org.slug]), HTTP_HOST=HOST, secure=True)
+    _, relay_state, _ = authn_request_from_redirect(start["Location"])
+    xml = good_response(idp, saml_org, member.user.email, in_response_to=new_id())
+
+    response = post_acs(client, saml_org, xml, relay_state=relay_state)
+
+    assert_refused(
+        response, saml_org, "invalid_response", because="does not match the ID of the AuthNRequest"
+    )
+
+
+def test_relay_state_is_single_use(client, saml_org, member, idp):
+    start = client.get(reverse("sso:login", args=[saml_org.slug]), HTTP_HOST=HOST, secure=True)
+    request_id, relay_state, _ = authn_request_from_redirect(start["Location"])
+    first = good_response(idp, saml_org, member.user.email, in_response_to=request_id)
+    assert post_acs(client, saml_org, first, relay_state=relay_state).status_code == 302
+    client.logout()
+
+    again = good_response(idp, saml_org, member.user.email, in_response_to=request_id)
+    response = post_acs(client, saml_org, again, relay_state=relay_state)
+
+    assert_refused(response, saml_org, "request_unknown")
+
+
+def test_inactive_connection_refuses(client, saml_org, member, sign_in):
+    SamlConnection.objects.filter(organization=saml_org).update(is_active=False)
+    assert_refused(sign_in(saml_org, member.user.email), saml_org, "connection_inactive")
+
+
+def test_garbage_is_refused(client, saml_org):
+    response = client.post(
+        reverse("sso:acs", args=[saml_org.slug]),
+        {"SAMLResponse": "bm90IHhtbA=="},
+        HTTP_HOST=HOST,
+        secure=True,
+    )
+    assert_refused(response, saml_org, "invalid_response", because="Unreadable response")
+
+
+def test_refusal_audit_holds_no_saml_response(client, saml_org, member, evil_idp):
+    xml = good_response(evil_idp, saml_org, member.user.email)
+    post_acs(client, saml_org, xml)
+    (event,) = refusals(saml_org)
+    assert encode(xml)[:40] not in str(event.data)
+    assert "Signature" not in str(event.data) or "validation failed" in str(event.data)
+
+
+def test_metadata_describes_our_sp(client, saml_org):
+    response = client.get(
+        reverse("sso:metadata", args=[saml_org.slug]), HTTP_HOST=HOST, secure=True
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert f'entityID="{saml.sp_entity_id(saml_org)}"' in body
+    assert saml.acs_url(saml_org) in body
+    assert "emailAddress" in body
+
+
+def test_acs_needs_no_csrf_token(saml_org, member, idp):
+    from django.test import Client
+
+    csrf_client = Client(enforce_csrf_checks=True)
+    xml = good_response(idp, saml_org, member.user.email)
+    assert post_acs(csrf_client, saml_org, xml).status_code == 302
