@@ -1,12 +1,13 @@
 """Who may administer which organization. One rule, used by the admin, its extra pages and the
 API: superusers administer every organization; a staff user administers the organizations in
-which they hold an active admin membership; nobody else administers anything."""
+which they hold an active, accepted admin membership (an invited admin must finish account setup
+first); nobody else administers anything."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from orgs.models import Membership, Organization, Role
+from orgs.models import Membership, MembershipStatus, Organization, Role
 
 
 def administered_org_ids(user: Any) -> set[Any] | None:
@@ -20,9 +21,9 @@ def administered_org_ids(user: Any) -> set[Any] | None:
     cached = getattr(user, "_roster_admin_org_ids", None)
     if cached is None:
         cached = set(
-            Membership.objects.filter(user=user, role=Role.ADMIN, is_active=True).values_list(
-                "organization_id", flat=True
-            )
+            Membership.objects.filter(
+                user=user, role=Role.ADMIN, is_active=True, status=MembershipStatus.ACCEPTED
+            ).values_list("organization_id", flat=True)
         )
         user._roster_admin_org_ids = cached
     return cached
