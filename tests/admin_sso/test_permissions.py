@@ -186,3 +186,4 @@ def test_organization_page_links_to_the_sso_page(admin_client_, url, org):
     response = admin_client_.get(f"/admin/orgs/organization/{org.pk}/change/")
     assert response.status_code == 200
     assert f'href="{url("sso", org)}"' in response.content.decode()
+
