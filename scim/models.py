@@ -45,3 +45,29 @@ class ScimToken(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.status == "active"
+
+
+class ScimUserProfile(models.Model):
+    """What the IdP says about a member that the domain model has no column for.
+
+    The SCIM User schema we advertise includes ``displayName``, ``name.formatted``, the IdP's
+    ``emails`` list and the Enterprise User extension; a SCIM client must read back what it
+    wrote, so they are kept here, one row per SCIM-managed membership. The account's own email
+    and names stay on ``orgs.User``. Written only by ``scim.services.scim_profile_update``.
+    """
+
+    membership = models.OneToOneField(
+        "orgs.Membership", on_delete=models.CASCADE, primary_key=True,
+        related_name="scim_profile",
+    )
+    display_name = models.CharField(max_length=255, blank=True)
+    # The rest of the advertised attributes, keyed by their SCIM names: "name.formatted",
+    # "emails" (list of {value, type, primary}) and the enterprise extension's dict.
+    attributes = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "SCIM user profile"
+
+    def __str__(self) -> str:
+        return f"SCIM profile of {self.membership_id}"

@@ -12,14 +12,15 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from orgs.audit import Actor, audit_record
 from orgs.exceptions import InvalidInput
-from orgs.models import Organization
-from scim.models import ScimToken
+from orgs.models import Membership, Organization
+from scim.models import ScimToken, ScimUserProfile
 
 TOKEN_PREFIX = "rst_scim_"
 PREFIX_LENGTH = len(TOKEN_PREFIX) + 6  # what lists show: "rst_scim_" + 6 characters
@@ -106,3 +107,33 @@ def scim_token_authenticate(plaintext: str) -> ScimToken | None:
         ScimToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+@transaction.atomic
+def scim_profile_update(
+    *,
+    membership: Membership,
+    actor: Actor,
+    display_name: str | None = None,
+    attributes: dict[str, Any] | None = None,
+) -> ScimUserProfile:
+    """Store what the IdP says about a member beyond the domain fields (displayName,
+    name.formatted, its emails list, the enterprise extension). ``None`` leaves a part as is;
+    only a real change is written and audited."""
+    profile, _ = ScimUserProfile.objects.select_for_update().get_or_create(
+        membership_id=membership.pk
+    )
+    changes: dict[str, list[Any]] = {}
+    if display_name is not None and display_name != profile.display_name:
+        changes["displayName"] = [profile.display_name, display_name]
+        profile.display_name = display_name[:255]
+    if attributes is not None and attributes != profile.attributes:
+        changes["attributes"] = [profile.attributes, attributes]
+        profile.attributes = attributes
+    if changes:
+        profile.save()
+        audit_record(
+            organization=membership.organization, actor=actor,
+            action="scim.user.profile_updated", target=membership, data={"changes": changes},
+        )
+    return profile

@@ -1,0 +1,431 @@
+"""SCIM Users are ``orgs.Membership``s and SCIM Groups are ``orgs.Group``s.
+
+The adapters follow django-scim2's adapter shape (``to_dict`` renders, ``from_dict``/
+``handle_operations`` collect the requested change, ``save``/``delete`` apply it), but they
+never write a model: ``save`` calls the ``orgs`` and ``scim`` services, so a change made by Okta
+leaves the same audit trail and side effects as the same change made in the admin.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import transaction
+from django_scim.adapters import SCIMMixin
+
+from orgs import services as orgs_services
+from orgs.exceptions import DomainError
+from orgs.models import Group, Membership, MembershipSource
+from scim.auth import ScimContext
+from scim.errors import ScimError, bad_request, from_domain_error
+from scim.patch import PatchApplier, Schema, coerce, member_ids
+from scim.schemas import (
+    ENTERPRISE_SCHEMA,
+    GROUP_SCHEMA,
+    USER_SCHEMA,
+    base_url,
+    enterprise_schema,
+    group_schema,
+    user_schema,
+)
+from scim.services import scim_profile_update
+
+USER = Schema(user_schema(), [enterprise_schema()])
+GROUP = Schema(group_schema())
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _pick(body: dict[str, Any], name: str) -> tuple[bool, Any]:
+    """A body attribute by case-insensitive name (RFC 7643 §2.1)."""
+    for key, value in body.items():
+        if key.lower() == name.lower():
+            return True, value
+    return False, None
+
+
+def _strip(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _parse_uuid(value: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, AttributeError, TypeError):
+        raise bad_request(f"{value!r} is not a {what} of this organization.") from None
+
+
+class _Adapter(SCIMMixin):
+    schema: Schema
+    resource_type = ""
+    endpoint = ""
+
+    def __init__(self, obj: Any, context: ScimContext) -> None:
+        super().__init__(obj)
+        self.context = context
+
+    @property
+    def id(self) -> str:
+        return str(self.obj.pk)
+
+    @property
+    def location(self) -> str:
+        return f"{base_url()}/{self.endpoint}/{self.id}"
+
+    def _meta(self, created: Any, modified: Any) -> dict[str, str]:
+        return {
+            "resourceType": self.resource_type,
+            "created": _iso(created),
+            "lastModified": _iso(modified),
+            "location": self.location,
+        }
+
+    def _run(self, fn: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(actor=self.context.actor, **kwargs)
+        except DomainError as exc:
+            raise from_domain_error(exc) from exc
+
+
+# --- Users ---------------------------------------------------------------------------------
+
+
+class ScimUser(_Adapter):
+    """A membership as a SCIM User. ``obj`` comes from ``orgs.selectors.membership_list`` with
+    ``scim_profile`` joined, so rendering costs no query."""
+
+    schema = USER
+    resource_type = "User"
+    endpoint = "Users"
+
+    def _profile(self) -> Any:
+        try:
+            return self.obj.scim_profile
+        except ObjectDoesNotExist:
+            return None
+
+    def state(self) -> dict[str, Any]:
+        """The writable attributes, in SCIM form."""
+        m = self.obj
+        profile = self._profile()
+        extra = dict(profile.attributes) if profile else {}
+        name = {
+            "givenName": m.user.first_name, "familyName": m.user.last_name,
+            "formatted": extra.get("name.formatted") or "",
+        }
+        name = {k: v for k, v in name.items() if v}
+        if "emails" in extra:
+            emails = copy.deepcopy(extra["emails"])
+        else:
+            emails = [{"value": m.user.email, "type": "work", "primary": True}]
+        return {
+            "userName": m.scim_user_name or m.user.email,
+            "externalId": m.external_id or None,
+            "name": name or None,
+            "displayName": (profile.display_name if profile else "") or None,
+            "emails": emails or None,
+            "active": m.is_active,
+            ENTERPRISE_SCHEMA: copy.deepcopy(extra.get(ENTERPRISE_SCHEMA) or {}),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        m = self.obj
+        state = self.state()
+        enterprise = state.pop(ENTERPRISE_SCHEMA)
+        doc: dict[str, Any] = {
+            "schemas": [USER_SCHEMA] + ([ENTERPRISE_SCHEMA] if enterprise else []),
+            "id": self.id,
+        }
+        doc.update({k: v for k, v in state.items() if v is not None})
+        doc["groups"] = [
+            {"value": str(g.pk), "$ref": f"{base_url()}/Groups/{g.pk}", "display": g.display_name}
+            for g in m.groups.all()
+        ]
+        if enterprise:
+            doc[ENTERPRISE_SCHEMA] = enterprise
+        profile = self._profile()
+        modified = max(m.updated_at, profile.updated_at) if profile else m.updated_at
+        doc["meta"] = self._meta(m.created_at, modified)
+        return doc
+
+    # --- reading a body --------------------------------------------------------------------
+    @classmethod
+    def state_from_body(cls, body: dict[str, Any], current: dict[str, Any] | None) -> dict:
+        """A full resource body (POST or PUT) as state. Attributes we do not keep (password,
+        locale, groups, meta …) are ignored, as RFC 7644 §3.3 allows."""
+        state: dict[str, Any] = {}
+        for name in ("userName", "externalId", "name", "displayName", "emails", "active"):
+            attr = cls.schema.attribute(USER_SCHEMA, name)
+            found, value = _pick(body, name)
+            state[name] = coerce(attr, value, name) if found else None
+        found, ext = _pick(body, ENTERPRISE_SCHEMA)
+        enterprise: dict[str, Any] = {}
+        if found and ext is not None:
+            if not isinstance(ext, dict):
+                raise bad_request(f"{ENTERPRISE_SCHEMA} must be an object.")
+            for key, value in ext.items():
+                try:
+                    attr = cls.schema.attribute(ENTERPRISE_SCHEMA, key)
+                except ScimError:
+                    continue  # e.g. manager: not advertised, not kept
+                if value is not None:
+                    enterprise[attr["name"]] = coerce(attr, value, key)
+        state[ENTERPRISE_SCHEMA] = enterprise
+        if not isinstance(state["userName"], str) or not state["userName"].strip():
+            raise bad_request("userName is required.")
+        state["userName"] = state["userName"].strip()
+        if current is not None:
+            # Linkage and account fields the IdP left out of a PUT are kept, not cleared.
+            for name in ("externalId", "name", "emails", "active"):
+                if state[name] is None:
+                    state[name] = current[name]
+        if state["active"] is None:
+            state["active"] = True
+        return state
+
+    @staticmethod
+    def email_from(state: dict[str, Any]) -> str:
+        emails = state.get("emails") or []
+        primary = next((e for e in emails if e.get("primary") and e.get("value")), None)
+        chosen = primary or next((e for e in emails if e.get("value")), None)
+        if chosen:
+            return chosen["value"].strip()
+        if "@" in state["userName"]:
+            return state["userName"]
+        raise bad_request("An email address is required: send emails or an email userName.")
+
+    # --- writing ---------------------------------------------------------------------------
+    @classmethod
+    def create(cls, body: Any, context: ScimContext) -> Membership:
+        if not isinstance(body, dict):
+            raise ScimError(400, "The body must be a User object.", "invalidSyntax")
+        state = cls.state_from_body(body, None)
+        email = cls.email_from(state)
+        _, groups = _pick(body, "groups")
+        group_names = [
+            g.get("display") for g in groups or [] if isinstance(g, dict) and g.get("display")
+        ]
+        name = state["name"] or {}
+        org = context.organization
+        try:
+            with transaction.atomic():
+                role = orgs_services.role_for_new_member(organization=org, group_names=group_names)
+                membership = orgs_services.membership_add(
+                    organization=org, email=email, actor=context.actor,
+                    first_name=name.get("givenName", ""), last_name=name.get("familyName", ""),
+                    role=role, source=MembershipSource.SCIM, scim_user_name=state["userName"],
+                    external_id=state["externalId"] or "", is_active=state["active"],
+                    send_invitation=state["active"],
+                )
+                adapter = cls(membership, context)
+                adapter._save_profile(adapter.state(), state)
+        except DomainError as exc:
+            raise from_domain_error(exc) from exc
+        return membership
+
+    def replace(self, body: Any) -> None:
+        if not isinstance(body, dict):
+            raise ScimError(400, "The body must be a User object.", "invalidSyntax")
+        self._check_id(body)
+        current = self.state()
+        self.save(current, self.state_from_body(body, current))
+
+    def patch(self, body: Any) -> None:
+        current = self.state()
+        applier = PatchApplier(self.schema, current, self.id)
+        new = applier.apply(body)
+        self.save(current, new)
+
+    def _check_id(self, body: dict[str, Any]) -> None:
+        found, value = _pick(body, "id")
+        if found and value is not None and str(value) != self.id:
+            raise ScimError(400, "id is read-only.", "mutability")
+
+    def save(self, old: dict[str, Any], new: dict[str, Any]) -> None:  # type: ignore[override]
+        """Apply the difference between two states through the services, atomically."""
+        if not isinstance(new.get("userName"), str) or not new["userName"].strip():
+            raise bad_request("userName must be a non-empty string.")
+        m = self.obj
+        old_name, new_name = old["name"] or {}, new["name"] or {}
+        profile_changes: dict[str, Any] = {}
+        if new["userName"] != old["userName"]:
+            profile_changes["scim_user_name"] = new["userName"].strip()
+        if (new["externalId"] or "") != (old["externalId"] or ""):
+            profile_changes["external_id"] = new["externalId"] or ""
+        for scim_key, field in (("givenName", "first_name"), ("familyName", "last_name")):
+            if new_name.get(scim_key, "") != old_name.get(scim_key, ""):
+                profile_changes[field] = new_name.get(scim_key, "")
+        try:
+            with transaction.atomic():
+                if profile_changes:
+                    self.obj = m = orgs_services.membership_update_profile(
+                        membership=m, actor=self.context.actor, action="scim.user.updated",
+                        **profile_changes,
+                    )
+                if new["active"] is not None and new["active"] != old["active"]:
+                    service = (
+                        orgs_services.membership_reactivate if new["active"]
+                        else orgs_services.membership_deactivate
+                    )
+                    action = "scim.user.reactivated" if new["active"] else "scim.user.deactivated"
+                    service(membership=m, actor=self.context.actor, action=action)
+                self._save_profile(old, new)
+        except DomainError as exc:
+            raise from_domain_error(exc) from exc
+
+    def _save_profile(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+        keys = ("displayName", "emails", ENTERPRISE_SCHEMA)
+        old_formatted = (old["name"] or {}).get("formatted")
+        new_formatted = (new["name"] or {}).get("formatted")
+        if all(old[k] == new[k] for k in keys) and old_formatted == new_formatted:
+            return
+        attributes: dict[str, Any] = {"emails": new["emails"] or []}
+        if new_formatted:
+            attributes["name.formatted"] = new_formatted
+        if new[ENTERPRISE_SCHEMA]:
+            attributes[ENTERPRISE_SCHEMA] = new[ENTERPRISE_SCHEMA]
+        scim_profile_update(
+            membership=self.obj, actor=self.context.actor,
+            display_name=new["displayName"] or "", attributes=attributes,
+        )
+
+    def delete(self) -> None:
+        self._run(orgs_services.membership_remove, membership=self.obj, action="scim.user.deleted")
+
+
+# --- Groups --------------------------------------------------------------------------------
+
+
+class ScimGroup(_Adapter):
+    """An org group as a SCIM Group. ``obj`` comes from ``orgs.selectors.group_list``."""
+
+    schema = GROUP
+    resource_type = "Group"
+    endpoint = "Groups"
+
+    def to_dict(self, with_members: bool = True) -> dict[str, Any]:
+        g = self.obj
+        doc: dict[str, Any] = {"schemas": [GROUP_SCHEMA], "id": self.id,
+                               "displayName": g.display_name}
+        if g.external_id:
+            doc["externalId"] = g.external_id
+        if with_members:
+            doc["members"] = [
+                {"value": str(gm.membership_id), "$ref": f"{base_url()}/Users/{gm.membership_id}"}
+                for gm in g.group_members.all()
+            ]
+        doc["meta"] = self._meta(g.created_at, g.updated_at)
+        return doc
+
+    @staticmethod
+    def _member_uuids(ids: list[str]) -> set[uuid.UUID]:
+        return {_parse_uuid(i, "member") for i in ids}
+
+    @classmethod
+    def create(cls, body: Any, context: ScimContext) -> Group:
+        if not isinstance(body, dict):
+            raise ScimError(400, "The body must be a Group object.", "invalidSyntax")
+        name, external_id, members = cls._fields_from_body(body)
+        if not name:
+            raise bad_request("displayName is required.")
+        try:
+            with transaction.atomic():
+                group = orgs_services.group_create(
+                    organization=context.organization, display_name=name,
+                    external_id=external_id or "", actor=context.actor,
+                    action="scim.group.created",
+                )
+                if members:
+                    orgs_services.group_set_members(
+                        group=group, actor=context.actor, memberships=members,
+                        action="scim.group.members_changed",
+                    )
+        except DomainError as exc:
+            raise from_domain_error(exc) from exc
+        return group
+
+    @classmethod
+    def _fields_from_body(cls, body: dict[str, Any]) -> tuple[str, str | None, set | None]:
+        found, name = _pick(body, "displayName")
+        if found and name is not None and not isinstance(name, str):
+            raise bad_request("displayName must be a string.")
+        found_ext, external_id = _pick(body, "externalId")
+        if found_ext and external_id is not None and not isinstance(external_id, str):
+            raise bad_request("externalId must be a string.")
+        found_members, members = _pick(body, "members")
+        uuids = None
+        if found_members and members is not None:
+            uuids = cls._member_uuids(member_ids(members))
+        return _strip(name), external_id if found_ext else None, uuids
+
+    def replace(self, body: Any) -> None:
+        if not isinstance(body, dict):
+            raise ScimError(400, "The body must be a Group object.", "invalidSyntax")
+        found, value = _pick(body, "id")
+        if found and value is not None and str(value) != self.id:
+            raise ScimError(400, "id is read-only.", "mutability")
+        name, external_id, members = self._fields_from_body(body)
+        if not name:
+            raise bad_request("displayName is required.")
+        self._apply(name, external_id if external_id is not None else "", [("replace", members)]
+                    if members is not None else [])
+
+    def patch(self, body: Any) -> None:
+        g = self.obj
+        current = {"displayName": g.display_name, "externalId": g.external_id or None,
+                   "members": None}
+        applier = PatchApplier(self.schema, current, self.id)
+        new = applier.apply(body)
+        ops = [(op, self._member_uuids(ids)) for op, ids in applier.member_ops]
+        name = new.get("displayName")
+        if not isinstance(name, str) or not name.strip():
+            raise bad_request("displayName is required.")
+        self._apply(name.strip(), new.get("externalId") or "", ops)
+
+    def _apply(self, name: str, external_id: str, member_ops: list[tuple[str, set]]) -> None:
+        """Rename and change members in one transaction; member changes are deltas applied
+        under the group's row lock, so concurrent PATCHes do not undo each other."""
+        replace: set | None = None
+        add: set = set()
+        remove: set = set()
+        for op, ids in member_ops:
+            if op == "replace":
+                replace, add, remove = set(ids), set(), set()
+            elif op == "add":
+                if replace is not None:
+                    replace |= ids
+                else:
+                    add |= ids
+                    remove -= ids
+            elif replace is not None:
+                replace -= ids
+            else:
+                remove |= ids
+                add -= ids
+        actor = self.context.actor
+        try:
+            with transaction.atomic():
+                self.obj = orgs_services.group_update(
+                    group=self.obj, actor=actor, display_name=name, external_id=external_id,
+                    action="scim.group.updated",
+                )
+                if replace is not None:
+                    orgs_services.group_set_members(
+                        group=self.obj, actor=actor, memberships=replace,
+                        action="scim.group.members_changed",
+                    )
+                elif add or remove:
+                    orgs_services.group_change_members(
+                        group=self.obj, actor=actor, add=add, remove=remove,
+                        action="scim.group.members_changed",
+                    )
+        except DomainError as exc:
+            raise from_domain_error(exc) from exc
+
+    def delete(self) -> None:
+        self._run(orgs_services.group_delete, group=self.obj, action="scim.group.deleted")

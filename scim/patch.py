@@ -1,0 +1,375 @@
+"""PATCH (RFC 7644 §3.5.2) applied to a resource's SCIM representation.
+
+The adapter hands us its writable attributes as a plain dict (``state``); each operation edits
+that dict, checked against the schema we advertise, and the adapter then turns the difference
+into service calls. This keeps every wire form Okta and Entra send in one place:
+
+- ops in any casing (``"Replace"``), string booleans (``"False"``);
+- a no-path ``replace``/``add`` whose value is a dict of attribute paths, including dotted keys
+  (``"name.givenName"``) and extension URNs (as a key or as a key prefix);
+- value filters ``emails[type eq "work"].value`` and ``members[value eq "<id>"]``;
+- ``remove`` of ``members`` with a value list removes only those members.
+
+Unknown attributes are ``invalidPath``; read-only ones are ``mutability``; a malformed
+operation is ``invalidSyntax``/``invalidValue``; a bad value filter is ``invalidFilter``.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from scim.errors import ScimError, bad_request
+from scim.schemas import PATCH_OP
+
+_FILTER = re.compile(r'^\s*([A-Za-z$][\w$-]*)\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$', re.IGNORECASE)
+_NAME = re.compile(r"^[A-Za-z$][\w$-]*$")
+
+
+@dataclass(frozen=True)
+class Path:
+    """A parsed attribute path: ``attr[filter_attr eq "filter_value"].sub``."""
+
+    schema: str  # the schema the attribute belongs to (core or extension URN)
+    attr: str  # canonical attribute name as the schema spells it
+    sub: str | None = None
+    filter_attr: str | None = None
+    filter_value: str | None = None
+    bare_extension: bool = False  # the path is an extension URN itself
+
+
+class Schema:
+    """The writable shape of one resource type, read from its advertised schema documents."""
+
+    def __init__(self, core: dict[str, Any], extensions: list[dict[str, Any]] = ()) -> None:
+        self.core_id = core["id"]
+        self.attrs: dict[str, dict[str, dict[str, Any]]] = {}
+        for schema in (core, *extensions):
+            self.attrs[schema["id"]] = {a["name"].lower(): a for a in schema["attributes"]}
+        # A common attribute (RFC 7643 §3.1): on every resource, in no schema document.
+        self.attrs[self.core_id]["externalid"] = {
+            "name": "externalId", "type": "string", "multiValued": False, "required": False,
+            "caseExact": True, "mutability": "readWrite", "returned": "default",
+        }
+        self.extension_ids = [e["id"] for e in extensions]
+
+    def attribute(self, schema_id: str, name: str) -> dict[str, Any]:
+        attr = self.attrs[schema_id].get(name.lower())
+        if attr is None:
+            if name.lower() in ("id", "meta", "schemas") and schema_id == self.core_id:
+                raise ScimError(400, f"{name!r} is read-only.", "mutability")
+            raise ScimError(400, f"{name!r} is not an attribute we support.", "invalidPath")
+        return attr
+
+    def sub_attribute(self, attr: dict[str, Any], name: str) -> dict[str, Any]:
+        for sub in attr.get("subAttributes", []):
+            if sub["name"].lower() == name.lower():
+                return sub
+        raise ScimError(400, f"{attr['name']}.{name} is not an attribute we support.",
+                        "invalidPath")
+
+    def parse(self, text: str) -> Path:
+        if not isinstance(text, str) or not text.strip():
+            raise ScimError(400, "The path must be a non-empty string.", "invalidPath")
+        text = text.strip()
+        schema_id = self.core_id
+        lowered = text.lower()
+        for candidate in (*self.extension_ids, self.core_id):
+            if lowered == candidate.lower() and candidate in self.extension_ids:
+                return Path(schema=candidate, attr="", bare_extension=True)
+            if lowered.startswith(candidate.lower() + ":"):
+                schema_id = candidate
+                text = text[len(candidate) + 1:]
+                break
+        else:
+            if lowered.startswith("urn:"):
+                raise ScimError(400, f"{text!r} is not a schema we support.", "invalidPath")
+        filter_attr = filter_value = None
+        sub = None
+        if "[" in text:
+            head, _, rest = text.partition("[")
+            inner, closed, tail = rest.partition("]")
+            if not closed:
+                raise ScimError(400, f"Unbalanced brackets in {text!r}.", "invalidPath")
+            match = _FILTER.match(inner)
+            if not match:
+                raise ScimError(
+                    400, f"Only 'attribute eq \"value\"' filters are supported in paths, "
+                    f"not {inner!r}.", "invalidFilter")
+            filter_attr, filter_value = match.group(1), match.group(2).replace('\\"', '"')
+            if tail:
+                if not tail.startswith("."):
+                    raise ScimError(400, f"{text!r} is not a valid path.", "invalidPath")
+                sub = tail[1:]
+            name = head
+        else:
+            name, _, sub_text = text.partition(".")
+            sub = sub_text or None
+        if not _NAME.match(name) or (sub is not None and not _NAME.match(sub)):
+            raise ScimError(400, f"{text!r} is not a valid path.", "invalidPath")
+        attr = self.attribute(schema_id, name)
+        if sub is not None:
+            sub_def = self.sub_attribute(attr, sub)
+            sub = sub_def["name"]
+        if filter_attr is not None:
+            if not attr.get("multiValued"):
+                raise ScimError(400, f"{attr['name']} is not multi-valued.", "invalidPath")
+            filter_attr = self.sub_attribute(attr, filter_attr)["name"]
+        return Path(schema_id, attr["name"], sub, filter_attr, filter_value)
+
+
+def coerce(attr: dict[str, Any], value: Any, where: str) -> Any:
+    """Check (and gently coerce) one value against its attribute definition."""
+    if value is None:
+        return None
+    if attr.get("multiValued"):
+        if isinstance(value, dict):
+            value = [value]
+        if not isinstance(value, list):
+            raise bad_request(f"{where} must be a list.")
+        single = {**attr, "multiValued": False}
+        return [coerce(single, item, where) for item in value]
+    kind = attr["type"]
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        raise bad_request(f"{where} must be a boolean.")
+    if kind == "complex":
+        if not isinstance(value, dict):
+            raise bad_request(f"{where} must be an object.")
+        out = {}
+        subs = {s["name"].lower(): s for s in attr.get("subAttributes", [])}
+        for key, sub_value in value.items():
+            sub = subs.get(key.lower())
+            if sub is None:
+                continue  # e.g. "type" on a member, or Okta's "display": not ours to keep
+            if sub["mutability"] == "readOnly":
+                continue
+            coerced = coerce(sub, sub_value, f"{where}.{sub['name']}")
+            if coerced is not None:
+                out[sub["name"]] = coerced
+        return out
+    if kind in ("string", "reference"):
+        if not isinstance(value, str):
+            raise bad_request(f"{where} must be a string.")
+        return value
+    return value
+
+
+def _check_writable(attr: dict[str, Any], sub: dict[str, Any] | None = None) -> None:
+    target = sub or attr
+    if attr["mutability"] == "readOnly" or target["mutability"] == "readOnly":
+        raise ScimError(400, f"{target['name']} is read-only.", "mutability")
+
+
+class PatchApplier:
+    """Applies operations to ``state``; records multi-valued member deltas separately so the
+    group adapter can apply them idempotently under a row lock."""
+
+    def __init__(self, schema: Schema, state: dict[str, Any], resource_id: str) -> None:
+        self.schema = schema
+        self.state = copy.deepcopy(state)
+        self.resource_id = resource_id
+        self.member_ops: list[tuple[str, list[str] | None]] = []  # ("add"|"remove"|"replace")
+
+    # --- entry point -------------------------------------------------------------------
+    def apply(self, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise ScimError(400, "The body must be a PatchOp object.", "invalidSyntax")
+        schemas = body.get("schemas")
+        if schemas is not None and (not isinstance(schemas, list) or PATCH_OP not in schemas):
+            raise ScimError(400, f"A PATCH body must have the schema {PATCH_OP}.",
+                            "invalidSyntax")
+        operations = body.get("Operations", body.get("operations"))
+        if not isinstance(operations, list) or not operations:
+            raise ScimError(400, "A PATCH body needs a non-empty Operations list.",
+                            "invalidSyntax")
+        for operation in operations:
+            if not isinstance(operation, dict):
+                raise ScimError(400, "Each operation must be an object.", "invalidSyntax")
+            op = operation.get("op")
+            if not isinstance(op, str) or op.lower() not in ("add", "remove", "replace"):
+                raise ScimError(400, f"Unknown PATCH op {op!r}.", "invalidSyntax")
+            self._operation(op.lower(), operation.get("path"), operation.get("value", None),
+                            "value" in operation)
+        return self.state
+
+    def _operation(self, op: str, path_text: Any, value: Any, has_value: bool) -> None:
+        if path_text is None or path_text == "":
+            if op == "remove":
+                raise ScimError(400, "A remove operation needs a path.", "noTarget")
+            if not isinstance(value, dict):
+                raise ScimError(400, "Without a path the value must be an object.",
+                                "invalidValue")
+            self._no_path(op, value)
+            return
+        path = self.schema.parse(path_text)
+        if op != "remove" and not has_value:
+            raise ScimError(400, f"The {op} operation needs a value.", "invalidValue")
+        self._at(op, path, value)
+
+    def _no_path(self, op: str, value: dict[str, Any]) -> None:
+        for key, item in value.items():
+            if key.lower() == "id":
+                if str(item) != self.resource_id:
+                    raise ScimError(400, "id is read-only.", "mutability")
+                continue  # Okta sends the group's own id with every rename
+            if key.lower() == "schemas":
+                continue
+            lowered = key.lower()
+            extension = next((e for e in self.schema.extension_ids if e.lower() == lowered), None)
+            if extension is not None and isinstance(item, dict):
+                for sub_key, sub_value in item.items():
+                    self._at(op, self.schema.parse(f"{extension}:{sub_key}"), sub_value)
+                continue
+            self._at(op, self.schema.parse(key), item)
+
+    # --- one path ----------------------------------------------------------------------
+    def _at(self, op: str, path: Path, value: Any) -> None:
+        if path.bare_extension:
+            self._extension(op, path.schema, value)
+            return
+        attr = self.schema.attribute(path.schema, path.attr)
+        sub = self.schema.sub_attribute(attr, path.sub) if path.sub else None
+        _check_writable(attr, sub)
+        container = self._container(path.schema)
+        name = attr["name"]
+        where = f"{name}.{sub['name']}" if sub else name
+        if attr.get("multiValued"):
+            self._multi(op, path, attr, sub, value, container, where)
+            return
+        if op == "remove":
+            if sub is None:
+                if attr.get("required"):
+                    raise ScimError(400, f"{name} is required and cannot be removed.",
+                                    "mutability")
+                container[name] = None
+            elif isinstance(container.get(name), dict):
+                container[name].pop(sub["name"], None)
+            return
+        if sub is not None:
+            current = container.get(name) or {}
+            current[sub["name"]] = coerce(sub, value, where)
+            container[name] = current
+            return
+        coerced = coerce(attr, value, where)
+        if attr["type"] == "complex" and op == "add" and isinstance(container.get(name), dict):
+            container[name] = {**container[name], **(coerced or {})}
+        else:
+            if coerced is None and attr.get("required"):
+                raise bad_request(f"{name} is required.")
+            container[name] = coerced
+
+    def _container(self, schema_id: str) -> dict[str, Any]:
+        if schema_id == self.schema.core_id:
+            return self.state
+        container = self.state.get(schema_id)
+        if not isinstance(container, dict):
+            container = self.state[schema_id] = {}
+        return container
+
+    def _extension(self, op: str, schema_id: str, value: Any) -> None:
+        if op == "remove":
+            self.state[schema_id] = {}
+            return
+        if not isinstance(value, dict):
+            raise bad_request(f"The value for {schema_id} must be an object.")
+        if op == "replace":
+            self.state[schema_id] = {}
+        for key, item in value.items():
+            if key.lower() == "schemas":
+                continue
+            self._at(op, self.schema.parse(f"{schema_id}:{key}"), item)
+
+    def _multi(
+        self, op: str, path: Path, attr: dict[str, Any], sub: dict[str, Any] | None,
+        value: Any, container: dict[str, Any], where: str,
+    ) -> None:
+        name = attr["name"]
+        if name == "members":
+            self._members(op, path, sub, value)
+            return
+        items: list[dict[str, Any]] = list(container.get(name) or [])
+        if path.filter_attr is None:
+            if sub is not None:
+                raise ScimError(400, f"Use a filter to pick which {name} to change.",
+                                "invalidPath")
+            if op == "remove":
+                if attr.get("required"):
+                    raise ScimError(400, f"{name} is required and cannot be removed.",
+                                    "mutability")
+                container[name] = None
+                return
+            new = coerce(attr, value, where) or []
+            container[name] = new if op == "replace" else items + new
+            self._one_primary(container[name])
+            return
+        matches = [
+            i for i in items
+            if str(i.get(path.filter_attr, "")).lower() == path.filter_value.lower()
+        ]
+        if op == "remove":
+            if sub is None:
+                container[name] = [i for i in items if i not in matches] or None
+            else:
+                for i in matches:
+                    i.pop(sub["name"], None)
+            return
+        if sub is not None:
+            coerced = coerce(sub, value, where)
+            if not matches:  # Entra: replace emails[type eq "work"].value on a user without one
+                item = {path.filter_attr: path.filter_value}
+                items.append(item)
+                matches = [item]
+            for i in matches:
+                i[sub["name"]] = coerced
+        else:
+            coerced = coerce({**attr, "multiValued": False}, value, where) or {}
+            if matches:
+                for i in matches:
+                    i.update(coerced)
+            else:
+                items.append({path.filter_attr: path.filter_value, **coerced})
+        container[name] = items
+        self._one_primary(items)
+
+    @staticmethod
+    def _one_primary(items: list[dict[str, Any]] | None) -> None:
+        """RFC 7643 §2.4: at most one primary; the last one set wins."""
+        primaries = [i for i in items or [] if i.get("primary") is True]
+        for extra in primaries[:-1]:
+            extra["primary"] = False
+
+    def _members(self, op: str, path: Path, sub: dict[str, Any] | None, value: Any) -> None:
+        if sub is not None:
+            raise ScimError(400, "Members are changed as a whole, not by sub-attribute.",
+                            "invalidPath")
+        if path.filter_attr is not None:
+            if path.filter_attr != "value" or op != "remove":
+                raise ScimError(400, 'Only remove members[value eq "<id>"] is supported.',
+                                "invalidPath")
+            self.member_ops.append(("remove", [path.filter_value]))
+            return
+        if op == "remove" and value is None:
+            self.member_ops.append(("replace", []))  # RFC 7644: remove all members
+            return
+        ids = member_ids(value)
+        self.member_ops.append((op, ids))
+
+
+def member_ids(value: Any) -> list[str]:
+    """The ``value`` of each member object (Okta and Entra send ``[{"value": id, ...}]``)."""
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        raise bad_request("members must be a list of {\"value\": \"<id>\"} objects.")
+    ids = []
+    for item in value:
+        if not isinstance(item, dict) or not isinstance(item.get("value"), str):
+            raise bad_request("Each member must be an object with a string \"value\".")
+        ids.append(item["value"])
+    return ids

@@ -1,0 +1,183 @@
+"""What we advertise: ServiceProviderConfig, ResourceTypes and Schemas.
+
+The User and Group schemas list exactly the attributes the adapters read and write, so a
+client that trusts discovery (scim2-tester does, and so do careful IdPs) never sends what we
+would drop. The three RFC 7643 §5–7 meta-schemas are django-scim2's own copies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django_scim.schemas import load_schemas
+
+USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
+ENTERPRISE_SCHEMA = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
+RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
+SCHEMA_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
+
+ENTERPRISE_ATTRIBUTES = ("employeeNumber", "costCenter", "organization", "division", "department")
+
+
+def base_url() -> str:
+    """The SCIM base URL an admin pastes into Okta; locations are built on it."""
+    return settings.BASE_URL + settings.SCIM_PATH
+
+
+def _attr(
+    name: str, type_: str = "string", *, description: str, required: bool = False,
+    multi: bool = False, case_exact: bool = False, mutability: str = "readWrite",
+    returned: str = "default", uniqueness: str = "none", sub: list[dict[str, Any]] | None = None,
+    reference_types: list[str] | None = None, canonical: list[str] | None = None,
+) -> dict[str, Any]:
+    attr: dict[str, Any] = {
+        "name": name, "type": type_, "multiValued": multi, "description": description,
+        "required": required, "mutability": mutability, "returned": returned,
+    }
+    if type_ in ("string", "reference"):
+        attr["caseExact"] = case_exact
+        attr["uniqueness"] = uniqueness
+    if canonical:
+        attr["canonicalValues"] = canonical
+    if reference_types:
+        attr["referenceTypes"] = reference_types
+    if sub is not None:
+        attr["subAttributes"] = sub
+    return attr
+
+
+def _schema(schema_id: str, name: str, description: str, attributes: list) -> dict[str, Any]:
+    return {
+        "schemas": [SCHEMA_SCHEMA],
+        "id": schema_id,
+        "name": name,
+        "description": description,
+        "attributes": attributes,
+        "meta": {"resourceType": "Schema", "location": f"{base_url()}/Schemas/{schema_id}"},
+    }
+
+
+def user_schema() -> dict[str, Any]:
+    return _schema(USER_SCHEMA, "User", "A member of the organization.", [
+        _attr("userName", required=True, uniqueness="server",
+              description="The member's email address as the IdP sends it; unique in the "
+                          "organization, compared case-insensitively."),
+        _attr("name", "complex", description="The member's name.", sub=[
+            _attr("formatted", description="The full name as the IdP formats it."),
+            _attr("familyName", description="Family name."),
+            _attr("givenName", description="Given name."),
+        ]),
+        _attr("displayName", description="The name shown for the member."),
+        # Required here because a member must have an email to be invited; when it is absent
+        # a userName that is an email address is used instead.
+        _attr("emails", "complex", multi=True, required=True,
+              description="Email addresses; the primary one is the account's email at creation.",
+              sub=[
+                  _attr("value", required=True, description="An email address."),
+                  _attr("type", description="work, home or other.",
+                        canonical=["work", "home", "other"]),
+                  _attr("primary", "boolean", description="The primary address."),
+              ]),
+        # Required: every member is active or deactivated; there is no third state to remove to.
+        _attr("active", "boolean", required=True,
+              description="False when deprovisioned: access stops, the membership is kept."),
+        _attr("groups", "complex", multi=True, mutability="readOnly",
+              description="Groups the member belongs to; change them through Groups.", sub=[
+                  _attr("value", mutability="readOnly", description="The group's id."),
+                  _attr("$ref", "reference", mutability="readOnly", reference_types=["Group"],
+                        description="The group's URI."),
+                  _attr("display", mutability="readOnly", description="The group's name."),
+              ]),
+    ])
+
+
+def enterprise_schema() -> dict[str, Any]:
+    return _schema(ENTERPRISE_SCHEMA, "EnterpriseUser", "Enterprise User extension.", [
+        _attr(name, description=f"The member's {name}.") for name in ENTERPRISE_ATTRIBUTES
+    ])
+
+
+def group_schema() -> dict[str, Any]:
+    return _schema(GROUP_SCHEMA, "Group", "A group of members of the organization.", [
+        _attr("displayName", required=True, uniqueness="server",
+              description="The group's name; unique in the organization, case-insensitively."),
+        _attr("members", "complex", multi=True, description="Members of the group.", sub=[
+            _attr("value", mutability="immutable", description="The member's User id."),
+            _attr("$ref", "reference", mutability="immutable", reference_types=["User"],
+                  description="The member's User URI."),
+        ]),
+    ])
+
+
+def _meta_schemas() -> list[dict[str, Any]]:
+    """RFC 7643's schemas for the discovery resources themselves, as django-scim2 ships them."""
+    wanted = {SPC_SCHEMA, RESOURCE_TYPE_SCHEMA, SCHEMA_SCHEMA}
+    found = []
+    for schema in load_schemas():
+        if schema.get("id") in wanted:
+            schema = dict(schema)
+            schema["schemas"] = [SCHEMA_SCHEMA]
+            # "name" is free text (RFC 7643 §7); use the resource names clients look up.
+            schema["name"] = schema["id"].rsplit(":", 1)[-1]
+            schema["meta"] = {
+                "resourceType": "Schema", "location": f"{base_url()}/Schemas/{schema['id']}",
+            }
+            found.append(schema)
+    return found
+
+
+
+def all_schemas() -> list[dict[str, Any]]:
+    return [user_schema(), group_schema(), enterprise_schema(), *_meta_schemas()]
+
+
+def resource_types() -> list[dict[str, Any]]:
+    return [
+        {
+            "schemas": [RESOURCE_TYPE_SCHEMA],
+            "id": "User",
+            "name": "User",
+            "endpoint": "/Users",
+            "description": "Members of the organization.",
+            "schema": USER_SCHEMA,
+            "schemaExtensions": [{"schema": ENTERPRISE_SCHEMA, "required": False}],
+            "meta": {
+                "resourceType": "ResourceType", "location": f"{base_url()}/ResourceTypes/User",
+            },
+        },
+        {
+            "schemas": [RESOURCE_TYPE_SCHEMA],
+            "id": "Group",
+            "name": "Group",
+            "endpoint": "/Groups",
+            "description": "Groups of members.",
+            "schema": GROUP_SCHEMA,
+            "meta": {
+                "resourceType": "ResourceType", "location": f"{base_url()}/ResourceTypes/Group",
+            },
+        },
+    ]
+
+
+def service_provider_config() -> dict[str, Any]:
+    return {
+        "schemas": [SPC_SCHEMA],
+        "documentationUri": f"{settings.BASE_URL}/admin/",
+        "patch": {"supported": True},
+        "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
+        "filter": {"supported": True, "maxResults": settings.SCIM_MAX_RESULTS},
+        "changePassword": {"supported": False},
+        "sort": {"supported": False},
+        "etag": {"supported": False},
+        "authenticationSchemes": settings.SCIM_SERVICE_PROVIDER["AUTHENTICATION_SCHEMES"],
+        "meta": {
+            "resourceType": "ServiceProviderConfig",
+            "location": f"{base_url()}/ServiceProviderConfig",
+        },
+    }

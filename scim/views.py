@@ -1,0 +1,377 @@
+"""The /scim/v2/ endpoints.
+
+django-scim2's ``SCIMView`` gives the skeleton (CSRF exemption, SCIM content type); the request
+handling is ours because the library's is wrong for a multi-tenant server: it filters lists in
+Python after loading every row, counts by iterating, turns unknown filter attributes into
+match-all, and answers errors with an integer ``status``. Every view here authenticates first
+(the token decides the organization), scopes every lookup to that organization and answers
+every failure with an RFC 7644 error body.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from django_scim.views import SCIMView
+
+from orgs.exceptions import DomainError
+from orgs.selectors import group_list, membership_list
+from scim.adapters import ScimGroup, ScimUser
+from scim.auth import authenticate
+from scim.errors import ScimError, bad_request, error_response, from_domain_error, scim_json
+from scim.filters import annotate_users, apply_filter
+from scim.schemas import (
+    ENTERPRISE_SCHEMA,
+    GROUP_SCHEMA,
+    LIST_RESPONSE,
+    SEARCH_REQUEST,
+    USER_SCHEMA,
+    all_schemas,
+    resource_types,
+    service_provider_config,
+)
+
+logger = logging.getLogger(__name__)
+
+ALWAYS_RETURNED = {"id", "schemas", "meta"}
+
+
+def _load_json(request: HttpRequest) -> Any:
+    try:
+        text = request.body.decode("utf-8")
+        return json.loads(text)
+    except (UnicodeDecodeError, ValueError):
+        raise ScimError(400, "The request body is not valid JSON.", "invalidSyntax") from None
+
+
+def _uuid_or_404(value: str, resource: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ScimError(404, f"{resource} {value} not found.") from None
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class ScimBaseView(SCIMView):
+    """Authenticate, dispatch, and turn every failure into a SCIM error response."""
+
+    http_method_names = ["get", "post", "put", "patch", "delete"]
+    allowed: tuple[str, ...] = ("GET",)
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            self.scim = authenticate(request)
+            method = request.method.upper() if request.method else ""
+            handler = getattr(self, method.lower(), None)
+            if method not in self.allowed or handler is None:
+                raise ScimError(
+                    405, f"{method} is not supported here.",
+                    headers={"Allow": ", ".join(self.allowed)},
+                )
+            return handler(request, *args, **kwargs)
+        except ScimError as exc:
+            return error_response(exc)
+        except DomainError as exc:
+            return error_response(from_domain_error(exc))
+        except Exception:  # never a traceback or a Django HTML page to an IdP
+            logger.exception("Unexpected error in SCIM %s %s", request.method, request.path)
+            return error_response(ScimError(500, "The request could not be completed."))
+
+
+# --- discovery -----------------------------------------------------------------------------
+
+
+class ServiceProviderConfigView(ScimBaseView):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return scim_json(service_provider_config())
+
+
+def _list_document(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "schemas": [LIST_RESPONSE], "totalResults": len(resources),
+        "startIndex": 1, "itemsPerPage": len(resources), "Resources": resources,
+    }
+
+
+class ResourceTypesView(ScimBaseView):
+    def get(self, request: HttpRequest, type_id: str | None = None) -> HttpResponse:
+        types = resource_types()
+        if type_id is None:
+            return scim_json(_list_document(types))
+        for doc in types:
+            if doc["id"] == type_id:
+                return scim_json(doc)
+        raise ScimError(404, f"ResourceType {type_id} not found.")
+
+
+class SchemasView(ScimBaseView):
+    def get(self, request: HttpRequest, schema_id: str | None = None) -> HttpResponse:
+        schemas = all_schemas()
+        if schema_id is None:
+            return scim_json(_list_document(schemas))
+        for doc in schemas:
+            if doc["id"] == schema_id:
+                return scim_json(doc)
+        raise ScimError(404, f"Schema {schema_id} not found.")
+
+
+class NotFoundView(ScimBaseView):
+    """Anything else under /scim/v2/: a SCIM 404, whatever the method."""
+
+    allowed = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+    def _not_found(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        raise ScimError(404, "There is no SCIM resource at this address.")
+
+    get = post = put = patch = delete = _not_found
+
+
+class NotImplementedView(ScimBaseView):
+    """Bulk, /Me and server-root search: RFC 7644 asks for 501 when unsupported."""
+
+    allowed = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+    def _not_implemented(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        raise ScimError(501, "This SCIM feature is not supported.")
+
+    get = post = put = patch = delete = _not_implemented
+
+
+# --- attribute projection ------------------------------------------------------------------
+
+
+def _attribute_names(raw: Any, schema_id: str) -> list[tuple[str, str | None]]:
+    """``attributes``/``excludedAttributes`` as (top-level key, sub-attribute) pairs."""
+    if raw is None:
+        return []
+    if isinstance(raw, list):
+        items = [str(i) for i in raw]
+    elif isinstance(raw, str):
+        items = raw.split(",")
+    else:
+        raise bad_request("attributes must be a comma-separated list.")
+    names = []
+    for item in (i.strip() for i in items):
+        if not item:
+            continue
+        lowered = item.lower()
+        if lowered.startswith(ENTERPRISE_SCHEMA.lower()):
+            rest = item[len(ENTERPRISE_SCHEMA):].lstrip(":")
+            names.append((ENTERPRISE_SCHEMA, rest or None))
+            continue
+        if lowered.startswith(schema_id.lower() + ":"):
+            item = item[len(schema_id) + 1:]
+        top, _, sub = item.partition(".")
+        names.append((top, sub or None))
+    return names
+
+
+def project(
+    doc: dict[str, Any], attributes: list[tuple[str, str | None]],
+    excluded: list[tuple[str, str | None]],
+) -> dict[str, Any]:
+    """Apply ``attributes`` / ``excludedAttributes`` (RFC 7644 §3.4.2.5); id, schemas and meta
+    are always returned."""
+    by_lower = {k.lower(): k for k in doc}
+    if attributes:
+        out = {k: v for k, v in doc.items() if k in ALWAYS_RETURNED}
+        for top, sub in attributes:
+            key = by_lower.get(top.lower())
+            if key is None or key in ALWAYS_RETURNED:
+                continue
+            value = doc[key]
+            if sub is None or not isinstance(value, dict):
+                out[key] = value
+            else:
+                sub_key = next((k for k in value if k.lower() == sub.lower()), None)
+                if sub_key is not None:
+                    out.setdefault(key, {})[sub_key] = value[sub_key]
+        return out
+    out = dict(doc)
+    for top, sub in excluded:
+        key = by_lower.get(top.lower())
+        if key is None or key in ALWAYS_RETURNED:
+            continue
+        if sub is None:
+            out.pop(key, None)
+        elif isinstance(out[key], dict):
+            out[key] = {k: v for k, v in out[key].items() if k.lower() != sub.lower()}
+    return out
+
+
+# --- Users and Groups ----------------------------------------------------------------------
+
+
+def _int_param(raw: Any, name: str) -> int | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, bool):
+        raise bad_request(f"{name} must be an integer.")
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise bad_request(f"{name} must be an integer.") from None
+
+
+class ResourceView(ScimBaseView):
+    """GET list/one, POST, PUT, PATCH, DELETE for one resource type."""
+
+    resource = ""
+    schema_id = ""
+    allowed = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+    # hooks
+    def queryset(self, *, with_members: bool = True) -> QuerySet:
+        raise NotImplementedError
+
+    def adapter(self, obj: Any) -> Any:
+        raise NotImplementedError
+
+    def create(self, body: Any) -> Any:
+        raise NotImplementedError
+
+    def render(self, obj: Any, params: dict[str, Any]) -> dict[str, Any]:
+        return self.adapter(obj).to_dict()
+
+    # helpers
+    def _params(self, source: dict[str, Any]) -> dict[str, Any]:
+        attributes = source.get("attributes")
+        excluded = source.get("excludedAttributes")
+        if attributes and excluded:
+            raise bad_request("Use either attributes or excludedAttributes, not both.")
+        return {
+            "attributes": _attribute_names(attributes, self.schema_id),
+            "excluded": _attribute_names(excluded, self.schema_id),
+        }
+
+    def _wants_members(self, params: dict[str, Any]) -> bool:
+        if params["attributes"]:
+            return any(top.lower() == "members" for top, _ in params["attributes"])
+        return not any(top.lower() == "members" and sub is None for top, sub in params["excluded"])
+
+    def _one(self, resource_id: str, params: dict[str, Any] | None = None) -> Any:
+        pk = _uuid_or_404(resource_id, self.resource)
+        with_members = self._wants_members(params) if params else True
+        obj = self.queryset(with_members=with_members).filter(pk=pk).first()
+        if obj is None:
+            raise ScimError(404, f"{self.resource} {resource_id} not found.")
+        return obj
+
+    def _respond(self, obj: Any, params: dict[str, Any], status: int = 200) -> HttpResponse:
+        adapter = self.adapter(obj)
+        doc = project(self.render(obj, params), params["attributes"], params["excluded"])
+        return scim_json(doc, status=status, headers={"Location": adapter.location})
+
+    def _reload(self, obj: Any) -> Any:
+        return self.queryset().get(pk=obj.pk)
+
+    # verbs
+    def get(self, request: HttpRequest, resource_id: str | None = None) -> HttpResponse:
+        params = self._params(request.GET)
+        if resource_id is not None:
+            return self._respond(self._one(resource_id, params), params)
+        return self._list(request.GET, params)
+
+    def _list(self, source: dict[str, Any], params: dict[str, Any]) -> HttpResponse:
+        start = _int_param(source.get("startIndex"), "startIndex") or 1
+        start = max(start, 1)
+        count = _int_param(source.get("count"), "count")
+        max_results = settings.SCIM_MAX_RESULTS
+        count = max_results if count is None else max(0, min(count, max_results))
+        qs = self.queryset(with_members=self._wants_members(params))
+        text = source.get("filter")
+        if text is not None:
+            if not isinstance(text, str):
+                raise ScimError(400, "filter must be a string.", "invalidFilter")
+            qs = apply_filter(qs, text, self.resource)
+        total = qs.count()
+        page = list(qs[start - 1:start - 1 + count]) if count else []
+        resources = [
+            project(self.render(obj, params), params["attributes"], params["excluded"])
+            for obj in page
+        ]
+        return scim_json({
+            "schemas": [LIST_RESPONSE],
+            "totalResults": total,
+            "startIndex": start,
+            "itemsPerPage": len(resources),
+            "Resources": resources,
+        })
+
+    def post(self, request: HttpRequest, resource_id: str | None = None) -> HttpResponse:
+        if resource_id == ".search":
+            body = _load_json(request)
+            if not isinstance(body, dict) or (
+                body.get("schemas") is not None and SEARCH_REQUEST not in body["schemas"]
+            ):
+                raise ScimError(400, "The body must be a SearchRequest.", "invalidSyntax")
+            return self._list(body, self._params(body))
+        if resource_id is not None:
+            raise ScimError(405, "POST is only allowed on the collection.",
+                            headers={"Allow": "GET, PUT, PATCH, DELETE"})
+        body = _load_json(request)
+        obj = self.create(body)
+        return self._respond(self._reload(obj), self._params(request.GET), status=201)
+
+    def _require_id(self, resource_id: str | None, method: str) -> str:
+        if resource_id is None or resource_id == ".search":
+            raise ScimError(405, f"{method} needs a resource id.",
+                            headers={"Allow": "GET, POST"})
+        return resource_id
+
+    def put(self, request: HttpRequest, resource_id: str | None = None) -> HttpResponse:
+        obj = self._one(self._require_id(resource_id, "PUT"))
+        body = _load_json(request)
+        self.adapter(obj).replace(body)
+        return self._respond(self._reload(obj), self._params(request.GET))
+
+    def patch(self, request: HttpRequest, resource_id: str | None = None) -> HttpResponse:
+        obj = self._one(self._require_id(resource_id, "PATCH"), None)
+        body = _load_json(request)
+        self.adapter(obj).patch(body)
+        return self._respond(self._reload(obj), self._params(request.GET))
+
+    def delete(self, request: HttpRequest, resource_id: str | None = None) -> HttpResponse:
+        obj = self._one(self._require_id(resource_id, "DELETE"), None)
+        self.adapter(obj).delete()
+        return HttpResponse(status=204)
+
+
+class UsersView(ResourceView):
+    resource = "User"
+    schema_id = USER_SCHEMA
+
+    def queryset(self, *, with_members: bool = True) -> QuerySet:
+        org = self.scim.organization
+        return annotate_users(membership_list(organization=org).select_related("scim_profile"))
+
+    def adapter(self, obj: Any) -> ScimUser:
+        return ScimUser(obj, self.scim)
+
+    def create(self, body: Any) -> Any:
+        return ScimUser.create(body, self.scim)
+
+
+class GroupsView(ResourceView):
+    resource = "Group"
+    schema_id = GROUP_SCHEMA
+
+    def queryset(self, *, with_members: bool = True) -> QuerySet:
+        return group_list(organization=self.scim.organization, with_members=with_members)
+
+    def adapter(self, obj: Any) -> ScimGroup:
+        return ScimGroup(obj, self.scim)
+
+    def create(self, body: Any) -> Any:
+        return ScimGroup.create(body, self.scim)
+
+    def render(self, obj: Any, params: dict[str, Any]) -> dict[str, Any]:
+        return ScimGroup(obj, self.scim).to_dict(with_members=self._wants_members(params))

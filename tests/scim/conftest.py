@@ -1,0 +1,92 @@
+"""SCIM test helpers: a token for ``org`` (and ``other_org``) and a client that talks like Okta."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from orgs.audit import Actor
+from scim.services import scim_token_create
+
+OKTA_UA = "Okta SCIM Client 1.0.0"
+BASE = "/scim/v2"
+
+
+@dataclass
+class ScimClient:
+    """Sends requests with Okta's headers: bearer token, SCIM media types, Okta's User-Agent."""
+
+    client: Client
+    token: str
+    user_agent: str = OKTA_UA
+    content_type: str = "application/scim+json; charset=utf-8"
+
+    def _headers(self) -> dict[str, str]:
+        return {
+            "HTTP_AUTHORIZATION": f"Bearer {self.token}",
+            "HTTP_ACCEPT": "application/scim+json",
+            "HTTP_USER_AGENT": self.user_agent,
+        }
+
+    def get(self, path: str, **extra: Any):
+        return self.client.get(BASE + path, **self._headers(), **extra)
+
+    def _send(self, method: str, path: str, body: Any, raw: bytes | str | None = None):
+        data = raw if raw is not None else json.dumps(body)
+        return getattr(self.client, method)(
+            BASE + path, data=data, content_type=self.content_type, **self._headers()
+        )
+
+    def post(self, path: str, body: Any = None, raw: bytes | str | None = None):
+        return self._send("post", path, body, raw)
+
+    def put(self, path: str, body: Any = None, raw: bytes | str | None = None):
+        return self._send("put", path, body, raw)
+
+    def patch(self, path: str, body: Any = None, raw: bytes | str | None = None):
+        return self._send("patch", path, body, raw)
+
+    def delete(self, path: str):
+        return self.client.delete(BASE + path, **self._headers())
+
+
+@pytest.fixture
+def token(org) -> str:
+    return scim_token_create(organization=org, actor=Actor.system(), description="Okta").plaintext
+
+
+@pytest.fixture
+def other_token(other_org) -> str:
+    return scim_token_create(
+        organization=other_org, actor=Actor.system(), description="Globex Okta"
+    ).plaintext
+
+
+@pytest.fixture
+def scim(client, token) -> ScimClient:
+    return ScimClient(client, token)
+
+
+@pytest.fixture
+def other_scim(other_token) -> ScimClient:
+    return ScimClient(Client(), other_token)
+
+
+def scim_body(response) -> dict[str, Any]:
+    """The JSON of a SCIM response, after checking its media type."""
+    assert response["Content-Type"].startswith("application/scim+json"), response["Content-Type"]
+    return json.loads(response.content)
+
+
+def error(status: int, detail: str, scim_type: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": str(status),
+    }
+    if scim_type:
+        body["scimType"] = scim_type
+    body["detail"] = detail
+    return body
