@@ -6,7 +6,6 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("scim/v2/", include("scim.urls")),
-    path("scim/v2/", include("scim.urls")),
     path("sso/", include("sso.urls")),
     path("account/", include("sso.account_urls")),
 ]
