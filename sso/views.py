@@ -42,6 +42,8 @@ PENDING_TTL = 10 * 60  # seconds an SP-initiated login may take at the IdP
 REPLAY_FALLBACK_TTL = 24 * 60 * 60
 CLOCK_DRIFT = 300  # python3-saml's allowed clock drift on NotOnOrAfter
 SESSION_ORG_KEY = "sso_organization_id"
+# Refusals a fresh login may cure; for the others a "try again" button would only frustrate.
+RETRYABLE = {"invalid_response", "request_unknown", "replay", "wrong_organization"}
 
 
 def _pending_key(token: str) -> str:
@@ -78,6 +80,7 @@ def _refused_page(
         request,
         "sso/refused.html",
         {"organization": org, "message": error.message, "reason": error.reason,
+         "can_retry": error.reason in RETRYABLE,
          "login_url": reverse("sso:login", args=[org.slug])},
         status=status,
     )

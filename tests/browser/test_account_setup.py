@@ -1,0 +1,141 @@
+"""A SCIM-provisioned member's first login, in Chromium: SAML POST to the live server's ACS,
+account setup with WebCrypto, then proof that the server holds only a wrapped key that the
+right passphrase (and only it) unwraps in the browser."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import load_der_private_key, load_der_public_key
+
+from orgs.models import AuditEvent, MembershipSource, MembershipStatus
+from sso import saml
+from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.sso.conftest import connect
+from tests.sso.idp import TestIdP, encode
+
+PASSPHRASE = "plum tunnel orbit quietly 42"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+UNWRAP_JS = """
+async ([wrappedB64, params, publicB64, passphrase]) => {
+  const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const subtle = crypto.subtle;
+  const material = await subtle.importKey("raw", new TextEncoder().encode(passphrase),
+                                          "PBKDF2", false, ["deriveKey"]);
+  const kek = await subtle.deriveKey(
+    {name: "PBKDF2", hash: params.hash, salt: bytes(params.salt), iterations: params.iterations},
+    material, {name: "AES-GCM", length: 256}, false, ["unwrapKey"]);
+  let privateKey;
+  try {
+    privateKey = await subtle.unwrapKey("pkcs8", bytes(wrappedB64), kek,
+      {name: "AES-GCM", iv: bytes(params.iv)}, {name: "ECDH", namedCurve: "P-256"}, true,
+      ["deriveBits"]);
+  } catch (err) {
+    return {ok: false, error: err.name};
+  }
+  const priv = await subtle.exportKey("jwk", privateKey);
+  const pub = await subtle.exportKey("jwk", await subtle.importKey(
+    "spki", bytes(publicB64), {name: "ECDH", namedCurve: "P-256"}, true, []));
+  return {ok: true, matches: priv.x === pub.x && priv.y === pub.y && !!priv.d};
+}
+"""
+
+
+def docs_screenshot(page, name: str) -> None:
+    """A small PNG of the page's content for the README (docs/screenshots/)."""
+    DOCS.mkdir(parents=True, exist_ok=True)
+    page.locator("main").screenshot(path=str(DOCS / f"{name}.png"))
+
+
+def post_to_acs(page, acs_url: str, saml_response: str) -> None:
+    """Do what Okta's page does: auto-submit a form to our ACS, cross-site."""
+    page.set_content(
+        f'<form id="saml" method="post" action="{html.escape(acs_url)}">'
+        f'<input type="hidden" name="SAMLResponse" value="{html.escape(saml_response)}">'
+        "</form>"
+    )
+    page.evaluate("document.getElementById('saml').submit()")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_provisioned_member_sets_up_their_account(page, live_server, settings, screenshot):
+    settings.BASE_URL = live_server.url
+    idp = TestIdP()
+    org = OrganizationFactory(name="Acme", slug="acme", scim_enabled=True)
+    connect(org, idp)
+    membership = MembershipFactory(
+        organization=org, user=UserFactory(email="new.hire@okta.local", first_name="Nia"),
+        status=MembershipStatus.INVITED, source=MembershipSource.SCIM,
+    )
+    response_xml = idp.response_xml(
+        email="new.hire@okta.local", acs_url=saml.acs_url(org), audience=saml.sp_entity_id(org),
+        first_name="Nia", last_name="Hire",
+    )
+
+    post_to_acs(page, saml.acs_url(org), encode(response_xml))
+    page.wait_for_url("**/account/setup/")
+    assert "Set up your account" in page.text_content("h1")
+    screenshot(page, "setup")
+
+    page.fill("#passphrase", PASSPHRASE)
+    page.fill("#passphrase-confirm", PASSPHRASE + " typo")
+    page.click("#setup-submit")
+    assert "differ" in page.text_content("#client-error")
+    page.fill("#passphrase-confirm", PASSPHRASE)
+    assert not page.is_visible("#client-error")
+    docs_screenshot(page, "account-setup")
+    page.click("#setup-submit")
+    page.wait_for_url("**/account/")
+    assert "Acme" in page.text_content("#organizations")
+    screenshot(page, "account")
+    docs_screenshot(page, "account-page")
+
+    user = membership.user
+    user.refresh_from_db()
+    membership.refresh_from_db()
+    assert membership.status == MembershipStatus.ACCEPTED
+    assert AuditEvent.objects.filter(action="membership.accepted", target_id=str(membership.pk))
+    assert user.setup_completed_at is not None
+    # The public key is a valid SPKI P-256 key; the stored private key is not a private key.
+    public = load_der_public_key(base64.b64decode(user.public_key))
+    assert isinstance(public, ec.EllipticCurvePublicKey) and public.curve.name == "secp256r1"
+    wrapped = base64.b64decode(user.encrypted_private_key)
+    with pytest.raises(ValueError):
+        load_der_private_key(wrapped, password=None)
+    assert user.key_derivation["iterations"] >= 600_000
+    assert PASSPHRASE not in str(user.key_derivation)
+    assert PASSPHRASE.encode() not in wrapped
+
+    args = [user.encrypted_private_key, user.key_derivation, user.public_key]
+    right = page.evaluate(UNWRAP_JS, [*args, PASSPHRASE])
+    assert right == {"ok": True, "matches": True}
+    wrong = page.evaluate(UNWRAP_JS, [*args, PASSPHRASE + "!"])
+    assert wrong == {"ok": False, "error": "OperationError"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refused_login_shows_a_clear_page(page, live_server, settings, screenshot):
+    settings.BASE_URL = live_server.url
+    idp = TestIdP()
+    org = OrganizationFactory(name="Acme", slug="acme")
+    connect(org, idp)
+    MembershipFactory(
+        organization=org, is_active=False,
+        user=UserFactory(email="leaver@okta.local", setup_completed_at=dt.datetime.now(dt.UTC)),
+    )
+    response_xml = idp.response_xml(
+        email="leaver@okta.local", acs_url=saml.acs_url(org), audience=saml.sp_entity_id(org)
+    )
+
+    post_to_acs(page, saml.acs_url(org), encode(response_xml))
+
+    page.wait_for_selector("#refusal")
+    assert "access to this organization has been removed" in page.text_content("#refusal")
+    screenshot(page, "refused")
+    docs_screenshot(page, "sso-refused")
