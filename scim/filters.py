@@ -141,10 +141,10 @@ def _eq(field: Field, value: str) -> Q:
     return Q(**{f"{field.column}__iexact_lower": value.lower()})
 
 
-def _text(lookup: str) -> Callable[[Field, str], Q]:
+def _text(lookup: str, op: str) -> Callable[[Field, str], Q]:
     def build(field: Field, value: str) -> Q:
         if field.kind == "bool":
-            raise invalid_filter(f"The operator {lookup!r} does not apply to booleans.")
+            raise invalid_filter(f"The operator {op!r} does not apply to booleans.")
         if field.kind == "exact":
             return Q(**{f"{field.column}__{lookup}": value})
         return Q(**{f"{field.column}__lower_{lookup}": value.lower()})
@@ -172,9 +172,9 @@ def _present(field: Field, value: str | None) -> Q:
 _OPERATORS: dict[str, Callable[[Field, str], Q]] = {
     "eq": _eq,
     "ne": lambda field, value: ~_eq(field, value),
-    "co": _text("contains"),
-    "sw": _text("startswith"),
-    "ew": _text("endswith"),
+    "co": _text("contains", "co"),
+    "sw": _text("startswith", "sw"),
+    "ew": _text("endswith", "ew"),
     "pr": _present,
     "gt": _order("gt"),
     "ge": _order("gte"),

@@ -90,3 +90,48 @@ def error(status: int, detail: str, scim_type: str | None = None) -> dict[str, A
         body["scimType"] = scim_type
     body["detail"] = detail
     return body
+
+
+class Iso:
+    """Matches any ISO 8601 UTC timestamp string, for exact-JSON assertions on ``meta``."""
+
+    def __eq__(self, other: object) -> bool:
+        import re
+
+        return isinstance(other, str) and bool(
+            re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", other)
+        )
+
+    def __repr__(self) -> str:
+        return "<ISO timestamp>"
+
+
+ISO = Iso()
+LOCATION = "http://127.0.0.1:8000/scim/v2"
+USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+
+def meta(kind: str, resource_id: str) -> dict[str, Any]:
+    endpoint = "Users" if kind == "User" else "Groups"
+    return {
+        "resourceType": kind, "created": ISO, "lastModified": ISO,
+        "location": f"{LOCATION}/{endpoint}/{resource_id}",
+    }
+
+
+def list_response(resources: list[dict[str, Any]], total: int | None = None,
+                  start: int = 1) -> dict[str, Any]:
+    return {
+        "schemas": [LIST], "totalResults": len(resources) if total is None else total,
+        "startIndex": start, "itemsPerPage": len(resources), "Resources": resources,
+    }
+
+
+@pytest.fixture(autouse=True)
+def _base_url(settings):
+    """Locations in exact-JSON assertions are built on this BASE_URL."""
+    settings.BASE_URL = "http://127.0.0.1:8000"

@@ -1,0 +1,124 @@
+"""ServiceProviderConfig, ResourceTypes and Schemas advertise exactly what we support."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.scim.conftest import (
+    ENTERPRISE,
+    GROUP_SCHEMA,
+    LIST,
+    LOCATION,
+    USER_SCHEMA,
+    error,
+    scim_body,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_service_provider_config(scim):
+    response = scim.get("/ServiceProviderConfig")
+    assert response.status_code == 200
+    assert scim_body(response) == {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+        "documentationUri": "http://127.0.0.1:8000/admin/",
+        "patch": {"supported": True},
+        "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
+        "filter": {"supported": True, "maxResults": 100},
+        "changePassword": {"supported": False},
+        "sort": {"supported": False},
+        "etag": {"supported": False},
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "OAuth Bearer Token",
+            "description": "Authentication with a SCIM token created on the SSO page.",
+            "primary": True,
+        }],
+        "meta": {"resourceType": "ServiceProviderConfig",
+                 "location": f"{LOCATION}/ServiceProviderConfig"},
+    }
+
+
+def test_resource_types(scim):
+    body = scim_body(scim.get("/ResourceTypes"))
+    assert body["schemas"] == [LIST]
+    assert body["totalResults"] == 2
+    user, group = body["Resources"]
+    assert user == {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+        "id": "User", "name": "User", "endpoint": "/Users",
+        "description": "Members of the organization.", "schema": USER_SCHEMA,
+        "schemaExtensions": [{"schema": ENTERPRISE, "required": False}],
+        "meta": {"resourceType": "ResourceType", "location": f"{LOCATION}/ResourceTypes/User"},
+    }
+    assert group["schema"] == GROUP_SCHEMA and "schemaExtensions" not in group
+    assert scim_body(scim.get("/ResourceTypes/Group")) == group
+    response = scim.get("/ResourceTypes/Device")
+    assert response.status_code == 404
+    assert scim_body(response) == error(404, "ResourceType Device not found.")
+
+
+def _names(schema: dict) -> dict:
+    return {
+        a["name"]: sorted(s["name"] for s in a.get("subAttributes", []))
+        for a in schema["attributes"]
+    }
+
+
+def test_schemas_list_only_supported_attributes(scim):
+    body = scim_body(scim.get("/Schemas"))
+    by_id = {s["id"]: s for s in body["Resources"]}
+    assert set(by_id) == {
+        USER_SCHEMA, GROUP_SCHEMA, ENTERPRISE,
+        "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig",
+        "urn:ietf:params:scim:schemas:core:2.0:ResourceType",
+        "urn:ietf:params:scim:schemas:core:2.0:Schema",
+    }
+    assert _names(by_id[USER_SCHEMA]) == {
+        "userName": [], "name": ["familyName", "formatted", "givenName"], "displayName": [],
+        "emails": ["primary", "type", "value"], "active": [],
+        "groups": ["$ref", "display", "value"],
+    }
+    assert _names(by_id[GROUP_SCHEMA]) == {"displayName": [], "members": ["$ref", "value"]}
+    assert _names(by_id[ENTERPRISE]) == {
+        "employeeNumber": [], "costCenter": [], "organization": [], "division": [],
+        "department": [],
+    }
+    user_name = by_id[USER_SCHEMA]["attributes"][0]
+    assert (user_name["required"], user_name["caseExact"], user_name["uniqueness"]) == (
+        True, False, "server"
+    )
+    assert scim_body(scim.get(f"/Schemas/{USER_SCHEMA}")) == by_id[USER_SCHEMA]
+    response = scim.get("/Schemas/urn:example:nothing")
+    assert response.status_code == 404
+    assert scim_body(response) == error(404, "Schema urn:example:nothing not found.")
+
+
+@pytest.mark.parametrize("path", ["/ServiceProviderConfig", "/ResourceTypes", "/Schemas"])
+@pytest.mark.parametrize("method", ["post", "put", "patch"])
+def test_discovery_is_read_only(scim, path, method):
+    response = getattr(scim, method)(path, {})
+    assert response.status_code == 405
+    assert response["Allow"] == "GET"
+    assert scim_body(response) == error(405, f"{method.upper()} is not supported here.")
+
+
+def test_discovery_delete_is_405(scim):
+    response = scim.delete("/Schemas")
+    assert response.status_code == 405
+    assert scim_body(response) == error(405, "DELETE is not supported here.")
+
+
+@pytest.mark.parametrize("path", ["/", "/Devices", "/Users/x/y", "/v1/Users"])
+def test_unknown_resource_is_scim_404(scim, path):
+    response = scim.get(path)
+    assert response.status_code == 404
+    assert scim_body(response) == error(404, "There is no SCIM resource at this address.")
+
+
+@pytest.mark.parametrize("path", ["/Bulk", "/Me", "/.search"])
+def test_unimplemented_features_are_501(scim, path):
+    response = scim.post(path, {})
+    assert response.status_code == 501
+    assert scim_body(response) == error(501, "This SCIM feature is not supported.")
