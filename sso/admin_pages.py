@@ -6,15 +6,14 @@ staff check, ``never_cache``), every view fetches the organization through the t
 ``get_object`` (another organization's id → 404) and checks ``can_administer`` (→ 403), and
 renders a ``TemplateResponse`` whose context starts from ``admin_site.each_context``.
 
-The Provisioning tab's views live in ``scim.admin_views``. The SAML tab is ``saml_tab_view``
-with its own template (``sso_saml.html``) so that the SAML work replaces it in one place.
+The Provisioning tab's views live in ``scim.admin_views``; the SAML tab's (``sso_saml.html``,
+its settings form, activation and Enforce SAML SSO) in ``sso.admin_saml``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -22,12 +21,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import escape
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from orgs.models import Organization
 from orgs.permissions import can_administer
 from scim import admin_views as provisioning
-from sso.selectors import saml_connection_for
+from sso import admin_saml as saml_admin
 
 TEMPLATE_DIR = "admin/orgs/organization"
 GET_POST = require_http_methods(["GET", "HEAD", "POST"])
@@ -49,6 +48,8 @@ class OrganizationSsoPagesMixin(admin.ModelAdmin):
         pages = [
             page("", require_GET(self.sso_view), "sso"),
             page("saml/", require_GET(self.saml_tab_view), "sso_saml"),
+            *[page(f"saml/{action}/", require_POST(self.saml_action_view), f"saml_{action}",
+                   action=action) for action in saml_admin.ACTIONS],
             page("provisioning/", require_GET(self.provisioning_tab_view), "sso_provisioning"),
             page("provisioning/scim/enable/", GET_POST(self.scim_toggle_view), "scim_enable",
                  enabled=True),
@@ -137,18 +138,12 @@ class OrganizationSsoPagesMixin(admin.ModelAdmin):
         return HttpResponseRedirect(self.sso_url("sso_saml", org))
 
     def saml_tab_view(self, request: HttpRequest, id: str) -> HttpResponse:
-        """What is configured for SAML SSO (read-only until the SAML setup screen lands)."""
+        """The SAML tab (views in ``sso.admin_saml``)."""
+        return saml_admin.saml_tab(self, request, self.sso_organization(request, id))
+
+    def saml_action_view(self, request: HttpRequest, id: str, action: str) -> HttpResponse:
         org = self.sso_organization(request, id)
-        connection = saml_connection_for(organization=org)
-        base = settings.BASE_URL.rstrip("/")
-        context = self.sso_context(
-            request, org, tab="saml", title="Single Sign-On (SSO)",
-            connection=connection,
-            sp_entity_id=f"{base}/sso/saml/{org.slug}/metadata/",
-            sp_acs_url=f"{base}/sso/saml/{org.slug}/acs/",
-            plan_has_saml=org.has_feature("saml_sso"),
-        )
-        return self.sso_render(request, "sso_saml.html", context)
+        return saml_admin.saml_action(self, request, org, action=action)
 
     # --- the Provisioning tab (views in scim.admin_views) --------------------------------
 

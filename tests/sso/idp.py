@@ -200,6 +200,33 @@ class TestIdP:
         return self.wrap(self.sign(assertion), destination=acs_url, in_response_to=in_response_to)
 
 
+_METADATA = """<?xml version="1.0" encoding="UTF-8"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{entity_id}">
+  <md:IDPSSODescriptor WantAuthnRequestsSigned="false"
+      protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:KeyDescriptor use="signing">
+      <ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data>
+        <ds:X509Certificate>{cert}</ds:X509Certificate>
+      </ds:X509Data></ds:KeyInfo>
+    </md:KeyDescriptor>
+    <md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+        Location="{sso_url}"/>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+        Location="{sso_url}"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>"""
+
+
+def metadata_for(idp: TestIdP) -> str:
+    """The IdP metadata XML Okta offers for download, for this test IdP."""
+    body = "".join(
+        idp.keys.cert_pem.replace("-----BEGIN CERTIFICATE-----", "")
+        .replace("-----END CERTIFICATE-----", "").split()
+    )
+    return _METADATA.format(entity_id=escape(idp.entity_id), cert=body, sso_url=escape(idp.sso_url))
+
+
 def _strip_xml_declaration(xml: str) -> str:
     if xml.startswith("<?xml"):
         return xml.split("?>", 1)[1]

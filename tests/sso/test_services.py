@@ -11,32 +11,9 @@ from sso import saml, services
 from sso.exceptions import SamlSettingsInvalid
 from sso.models import SamlConnection
 from tests.factories import OrganizationFactory
-from tests.sso.idp import TestIdP, make_key_pair
+from tests.sso.idp import TestIdP, make_key_pair, metadata_for
 
 pytestmark = pytest.mark.django_db
-
-METADATA = """<?xml version="1.0" encoding="UTF-8"?>
-<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata"
-    entityID="http://www.okta.com/exk1fcia6d6EMsf6T1d8">
-  <md:IDPSSODescriptor WantAuthnRequestsSigned="false"
-      protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
-    <md:KeyDescriptor use="signing">
-      <ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data>
-        <ds:X509Certificate>{cert}</ds:X509Certificate>
-      </ds:X509Data></ds:KeyInfo>
-    </md:KeyDescriptor>
-    <md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>
-    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
-        Location="https://acme.okta.com/app/acme_roster/exk1fcia6d6EMsf6T1d8/sso/saml"/>
-    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
-        Location="https://acme.okta.com/app/acme_roster/exk1fcia6d6EMsf6T1d8/sso/saml"/>
-  </md:IDPSSODescriptor>
-</md:EntityDescriptor>"""
-
-
-def metadata_for(idp: TestIdP) -> str:
-    return METADATA.format(cert=saml.certificate_body(idp.keys.cert_pem))
-
 
 def save(org, actor, idp: TestIdP, **overrides):
     values = {
