@@ -9,6 +9,8 @@ from unittest import mock
 
 import pytest
 from django.core import signing
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from orgs.models import AuditEvent
@@ -172,3 +174,18 @@ def test_created_token_works_until_revoked(admin_client_, url, org):
     assert scim_token_authenticate(plaintext) == token
     admin_client_.post(url("scim_token_revoke", org, token.pk))
     assert scim_token_authenticate(plaintext) is None
+
+
+def test_plaintext_reaches_neither_the_database_nor_a_log(admin_client_, url, org, caplog):
+    """Every SQL statement of the create request (token row, audit event, session, cache) and
+    every log record: the plaintext is in none of them, only in the response body."""
+    caplog.set_level("DEBUG")
+    with CaptureQueriesContext(connection) as queries:
+        response = _create(admin_client_, url, org)
+    plaintext = response.context["plaintext"]
+    assert plaintext in response.content.decode()
+    secret = plaintext[len(ScimToken.objects.get().prefix):]
+    assert queries.captured_queries
+    assert not [q["sql"] for q in queries.captured_queries if secret in q["sql"]]
+    assert secret not in caplog.text
+    assert response.status_code == 200 and not response.has_header("Location")
