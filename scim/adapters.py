@@ -223,7 +223,10 @@ class ScimUser(_Adapter):
                     send_invitation=state["active"],
                 )
                 adapter = cls(membership, context)
-                adapter._save_profile(adapter.state(), state)
+                initial = adapter.state()
+                if state["emails"] is None:  # none sent: the account email stands for them
+                    state["emails"] = initial["emails"]
+                adapter._save_profile(initial, state)
         except DomainError as exc:
             raise from_domain_error(exc) from exc
         return membership

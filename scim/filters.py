@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Case, F, Q, QuerySet, When
-from django.db.models.functions import Collate, Lower
+from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce, Collate, Lower
 from scim2_filter_parser import ast
 from scim2_filter_parser.lexer import SCIMLexer
 from scim2_filter_parser.parser import SCIMParser
@@ -183,6 +183,12 @@ _OPERATORS: dict[str, Callable[[Field, str], Q]] = {
 }
 
 
+def _text_of(column: str) -> Coalesce:
+    """The column as text, ``""`` when a LEFT JOIN found no row (a member without a SCIM
+    profile has no displayName), so ``ne`` and ``not`` include them as RFC 7644 intends."""
+    return Coalesce(F(column), Value(""))
+
+
 def _resolve(q: Q, fields: dict[str, Field]) -> tuple[Q, dict]:
     """Rewrite our pseudo-lookups (``__lower_contains`` …) to annotations + real lookups."""
     annotations: dict = {}
@@ -203,13 +209,13 @@ def _resolve(q: Q, fields: dict[str, Field]) -> tuple[Q, dict]:
                 lookup = key[len(prefix):]
                 if lookup == "iexact_lower" or lookup.startswith("lower_"):
                     alias = lower_of[column]
-                    annotations[alias] = Lower(column)
+                    annotations[alias] = Lower(_text_of(column))
                     real = "exact" if lookup == "iexact_lower" else lookup[len("lower_"):]
                     key = f"{alias}__{real}"
                 elif lookup.startswith(("binary_", "binarylower_")):
                     kind, _, real = lookup.partition("_")
                     alias = f"_{kind}_{column.replace('__', '_')}"
-                    expr = Lower(column) if kind == "binarylower" else F(column)
+                    expr = Lower(_text_of(column)) if kind == "binarylower" else _text_of(column)
                     annotations[alias] = _binary(expr)
                     key = f"{alias}__{real}"
                 break

@@ -259,7 +259,8 @@ class ResourceView(ScimBaseView):
 
     def _one(self, resource_id: str, params: dict[str, Any] | None = None) -> Any:
         pk = _uuid_or_404(resource_id, self.resource)
-        with_members = self._wants_members(params) if params else True
+        # Writes do not render the old members: only the reloaded object is rendered.
+        with_members = self._wants_members(params) if params else False
         obj = self.queryset(with_members=with_members).filter(pk=pk).first()
         if obj is None:
             raise ScimError(404, f"{self.resource} {resource_id} not found.")

@@ -1,0 +1,105 @@
+"""Org A's token never sees, changes or references org B's users or groups — on any endpoint.
+
+Sentry's SCIM bug was an unscoped object lookup; every id-taking endpoint is checked here with
+the other organization's real ids, and every collection endpoint with the other's data present.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from orgs.models import AuditEvent, Group, GroupMember, Membership
+from tests.factories import GroupFactory, MembershipFactory, UserFactory
+from tests.scim.conftest import PATCH_OP, error, scim_body
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def theirs(other_org):
+    """Org B's member (in a group) and group."""
+    member = MembershipFactory(
+        organization=other_org, scim_user_name="shared@example.com",
+        user=UserFactory(email="shared@example.com"), external_id="00uB",
+    )
+    group = GroupFactory(organization=other_org, display_name="Engineering", members=[member],
+                         external_id="gB")
+    return member, group
+
+
+def _snapshot():
+    return (
+        list(Membership.objects.order_by("pk").values()),
+        list(Group.objects.order_by("pk").values()),
+        list(GroupMember.objects.order_by("pk").values("group_id", "membership_id")),
+    )
+
+
+def test_lists_and_filters_never_show_the_other_org(scim, theirs):
+    member, group = theirs
+    assert scim_body(scim.get("/Users"))["totalResults"] == 0
+    assert scim_body(scim.get("/Groups"))["totalResults"] == 0
+    for text in ('userName eq "shared@example.com"', 'externalId eq "00uB"', "userName pr",
+                 'emails.value co "shared"'):
+        assert scim_body(scim.get("/Users", data={"filter": text}))["totalResults"] == 0
+    for text in ('displayName eq "Engineering"', 'externalId eq "gB"'):
+        assert scim_body(scim.get("/Groups", data={"filter": text}))["totalResults"] == 0
+    assert scim_body(scim.post("/Users/.search", {"filter": "userName pr"}))[
+        "totalResults"] == 0
+    assert scim_body(scim.post("/Groups/.search", {}))["totalResults"] == 0
+
+
+def test_every_id_endpoint_answers_404_for_the_other_orgs_ids(scim, theirs):
+    member, group = theirs
+    before = _snapshot()
+    events = AuditEvent.objects.count()
+    for path, kind in ((f"/Users/{member.pk}", "User"), (f"/Groups/{group.pk}", "Group")):
+        for method, args in (
+            ("get", ()),
+            ("put", ({"userName": "x@example.com", "displayName": "X", "active": False},)),
+            ("patch", ({"schemas": [PATCH_OP], "Operations": [
+                {"op": "replace", "value": {"active": False, "displayName": "X"}}]},)),
+            ("delete", ()),
+        ):
+            if kind == "Group" and method == "patch":
+                args = ({"schemas": [PATCH_OP], "Operations": [
+                    {"op": "replace", "value": {"displayName": "X"}}]},)
+            response = getattr(scim, method)(path, *args)
+            assert response.status_code == 404, (method, path)
+            assert scim_body(response) == error(404, f"{kind} {path.rsplit('/', 1)[1]} not found.")
+    assert _snapshot() == before
+    assert AuditEvent.objects.count() == events
+
+
+def test_the_other_orgs_members_cannot_be_referenced(scim, org, theirs):
+    member, group = theirs
+    mine = scim_body(scim.post("/Groups", {"displayName": "Mine"}))["id"]
+    bodies = [
+        ("post", "/Groups", {"displayName": "New", "members": [{"value": str(member.pk)}]}),
+        ("put", f"/Groups/{mine}", {"displayName": "Mine", "members": [{"value": str(member.pk)}]}),
+        ("patch", f"/Groups/{mine}", {"schemas": [PATCH_OP], "Operations": [
+            {"op": "add", "path": "members", "value": [{"value": str(member.pk)}]}]}),
+        ("patch", f"/Groups/{mine}", {"schemas": [PATCH_OP], "Operations": [
+            {"op": "replace", "path": "members", "value": [{"value": str(member.pk)}]}]}),
+    ]
+    for method, path, body in bodies:
+        response = getattr(scim, method)(path, body)
+        assert response.status_code == 400, (method, path)
+        assert scim_body(response) == error(
+            400, "Members must be users of this organization.", "invalidValue")
+    # Removing their member from our group is a no-op, and never touches their group.
+    response = scim.patch(f"/Groups/{mine}", {"schemas": [PATCH_OP], "Operations": [
+        {"op": "remove", "path": f'members[value eq "{member.pk}"]'}]})
+    assert response.status_code == 200
+    assert GroupMember.objects.filter(group=group, membership=member).exists()
+    assert not GroupMember.objects.filter(group_id=mine).exists()
+
+
+def test_same_names_in_both_orgs_do_not_clash(scim, org, theirs):
+    """Uniqueness is per organization: B's userName and group name are free in A."""
+    response = scim.post("/Users", {"userName": "shared@example.com"})
+    assert response.status_code == 201
+    mine = Membership.objects.get(pk=scim_body(response)["id"])
+    assert mine.organization == org
+    assert mine.user == theirs[0].user  # the same person, linked, not duplicated
+    assert scim.post("/Groups", {"displayName": "engineering"}).status_code == 201
