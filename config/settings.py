@@ -174,17 +174,24 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
-# SCIM (django-scim2); the adapters and authentication live in the scim app.
+# SCIM 2.0 at BASE_URL + SCIM_PATH. django-scim2 supplies the view base class, the adapter base
+# and the RFC meta-schemas; request handling, filters and adapters are ours (scim/views.py).
+# SCIM_MAX_RESULTS is the advertised filter.maxResults and the cap on a list page's count.
 SCIM_PATH = "/scim/v2"
 SCIM_MAX_RESULTS = 100
 SCIM_SERVICE_PROVIDER = {
     "NETLOC": _base_host,
     "SCHEME": BASE_URL.split("://", 1)[0],
+    "USER_ADAPTER": "scim.adapters.ScimUser",
+    "GROUP_ADAPTER": "scim.adapters.ScimGroup",
+    "GROUP_MODEL": "orgs.models.Group",
+    "EXPOSE_SCIM_EXCEPTIONS": False,
     "AUTHENTICATION_SCHEMES": [
         {
             "type": "oauthbearertoken",
             "name": "OAuth Bearer Token",
             "description": "Authentication with a SCIM token created on the SSO page.",
+            "specUri": "https://www.rfc-editor.org/info/rfc6750",
             "primary": True,
         },
     ],

@@ -16,6 +16,8 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import IntegrityError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
@@ -81,6 +83,12 @@ class ScimBaseView(SCIMView):
             return error_response(exc)
         except DomainError as exc:
             return error_response(from_domain_error(exc))
+        except RequestDataTooBig:
+            return error_response(ScimError(413, "The request body is too large."))
+        except IntegrityError:  # a concurrent request won a uniqueness race the service saw
+            logger.warning("SCIM %s %s lost a uniqueness race", request.method, request.path)
+            return error_response(ScimError(409, "The resource changed concurrently; a unique "
+                                                 "value is already taken.", "uniqueness"))
         except Exception:  # never a traceback or a Django HTML page to an IdP
             logger.exception("Unexpected error in SCIM %s %s", request.method, request.path)
             return error_response(ScimError(500, "The request could not be completed."))

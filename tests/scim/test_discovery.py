@@ -33,6 +33,7 @@ def test_service_provider_config(scim):
             "type": "oauthbearertoken",
             "name": "OAuth Bearer Token",
             "description": "Authentication with a SCIM token created on the SSO page.",
+            "specUri": "https://www.rfc-editor.org/info/rfc6750",
             "primary": True,
         }],
         "meta": {"resourceType": "ServiceProviderConfig",

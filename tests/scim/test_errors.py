@@ -307,3 +307,26 @@ def test_member_from_another_org_is_400_and_not_added(scim, gid, other_org):
     assert scim_body(scim.get(f"/Groups/{gid}"))["members"] == []
     assert scim_body(scim.get("/Groups"))["totalResults"] == 1
     assert not GroupFactory._meta.model.objects.filter(display_name="New").exists()
+
+
+def test_oversized_body_is_413(scim, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = scim.post("/Users", {"userName": "a@example.com", "displayName": "x" * 2000})
+    assert response.status_code == 413
+    assert scim_body(response) == error(413, "The request body is too large.")
+
+
+def test_errors_never_leak_internals(scim, uid):
+    """Across the bad inputs above, bodies carry only the RFC 7644 keys and no trace."""
+    responses = [
+        scim.post("/Users", raw="{"),
+        scim.get("/Users?filter=%28%28"),
+        scim.patch(f"/Users/{uid}", {"Operations": [{"op": "x"}]}),
+        scim.get("/Users/zzz"),
+    ]
+    for response in responses:
+        body = scim_body(response)
+        assert set(body) <= {"schemas", "status", "scimType", "detail"}
+        text = response.content.decode()
+        assert "Traceback" not in text and "django" not in text.lower()
+        assert "SELECT" not in text and ".py" not in text
