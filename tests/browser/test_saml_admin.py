@@ -15,6 +15,7 @@ import html
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from orgs.models import AuditEvent
 from sso import saml
@@ -106,5 +107,8 @@ def test_admin_configures_okta_saml_and_enforces_it(page, live_server, settings,
     page.fill("#id_username", admin.email)
     page.fill("#id_password", DEFAULT_PASSWORD)
     page.click("input[type=submit]")
-    assert page.locator(".errornote").is_visible()
+    expect(page.locator(".errornote")).to_be_visible()
+    assert AuditEvent.objects.filter(
+        organization=org, action="auth.password_login.refused"
+    ).exists()
     screenshot(page, "password-refused")
