@@ -53,6 +53,16 @@ def _strip(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+# Column sizes, checked before the services so PostgreSQL never sees an over-long value.
+MAX_LENGTHS = {"userName": 254, "externalId": 255, "displayName": 255, "email": 254}
+
+
+def _check_lengths(**values: Any) -> None:
+    for name, value in values.items():
+        if isinstance(value, str) and len(value) > MAX_LENGTHS[name]:
+            raise bad_request(f"{name} must be at most {MAX_LENGTHS[name]} characters.")
+
+
 def _parse_uuid(value: str, what: str) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
@@ -206,6 +216,8 @@ class ScimUser(_Adapter):
             raise ScimError(400, "The body must be a User object.", "invalidSyntax")
         state = cls.state_from_body(body, None)
         email = cls.email_from(state)
+        _check_lengths(userName=state["userName"], externalId=state["externalId"],
+                       displayName=state["displayName"], email=email)
         _, groups = _pick(body, "groups")
         group_names = [
             g.get("display") for g in groups or [] if isinstance(g, dict) and g.get("display")
@@ -253,6 +265,8 @@ class ScimUser(_Adapter):
         """Apply the difference between two states through the services, atomically."""
         if not isinstance(new.get("userName"), str) or not new["userName"].strip():
             raise bad_request("userName must be a non-empty string.")
+        _check_lengths(userName=new["userName"].strip(), externalId=new["externalId"],
+                       displayName=new["displayName"])
         m = self.obj
         old_name, new_name = old["name"] or {}, new["name"] or {}
         profile_changes: dict[str, Any] = {}
@@ -364,6 +378,7 @@ class ScimGroup(_Adapter):
         uuids = None
         if found_members and members is not None:
             uuids = cls._member_uuids(member_ids(members))
+        _check_lengths(displayName=_strip(name), externalId=external_id)
         return _strip(name), external_id if found_ext else None, uuids
 
     def replace(self, body: Any) -> None:
@@ -388,6 +403,7 @@ class ScimGroup(_Adapter):
         name = new.get("displayName")
         if not isinstance(name, str) or not name.strip():
             raise bad_request("displayName is required.")
+        _check_lengths(displayName=name.strip(), externalId=new.get("externalId"))
         self._apply(name.strip(), new.get("externalId") or "", ops)
 
     def _apply(self, name: str, external_id: str, member_ops: list[tuple[str, set]]) -> None:

@@ -65,6 +65,8 @@ def annotate_users(qs: QuerySet) -> QuerySet:
 def _parse(text: str) -> ast.AST:
     if len(text) > MAX_FILTER_LENGTH:
         raise invalid_filter("The filter is too long.")
+    if "\x00" in text:
+        raise invalid_filter("The filter contains a NUL character.")
     try:
         return SCIMParser().parse(SCIMLexer().tokenize(text))
     except Exception as exc:  # the parser raises bare errors on garbage; all mean "invalid"

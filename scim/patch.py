@@ -253,7 +253,11 @@ class PatchApplier:
             return
         if sub is not None:
             current = container.get(name) or {}
-            current[sub["name"]] = coerce(sub, value, where)
+            coerced = coerce(sub, value, where)
+            if coerced is None:
+                current.pop(sub["name"], None)
+            else:
+                current[sub["name"]] = coerced
             container[name] = current
             return
         coerced = coerce(attr, value, where)

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
@@ -44,6 +44,7 @@ from scim.schemas import (
 logger = logging.getLogger(__name__)
 
 ALWAYS_RETURNED = {"id", "schemas", "meta"}
+MAX_START_INDEX = 2**31  # beyond any organization; keeps OFFSET inside every database's range
 
 
 def _load_json(request: HttpRequest) -> Any:
@@ -85,6 +86,10 @@ class ScimBaseView(SCIMView):
             return error_response(from_domain_error(exc))
         except RequestDataTooBig:
             return error_response(ScimError(413, "The request body is too large."))
+        except DataError:  # a value the adapters' own limits did not catch
+            logger.warning("SCIM %s %s sent a value the database refused", request.method,
+                           request.path)
+            return error_response(bad_request("A value is too long or out of range."))
         except IntegrityError:  # a concurrent request won a uniqueness race the service saw
             logger.warning("SCIM %s %s lost a uniqueness race", request.method, request.path)
             return error_response(ScimError(409, "The resource changed concurrently; a unique "
@@ -291,7 +296,7 @@ class ResourceView(ScimBaseView):
 
     def _list(self, source: dict[str, Any], params: dict[str, Any]) -> HttpResponse:
         start = _int_param(source.get("startIndex"), "startIndex") or 1
-        start = max(start, 1)
+        start = min(max(start, 1), MAX_START_INDEX)
         count = _int_param(source.get("count"), "count")
         max_results = settings.SCIM_MAX_RESULTS
         count = max_results if count is None else max(0, min(count, max_results))

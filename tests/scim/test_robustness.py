@@ -1,0 +1,107 @@
+"""Odd but possible inputs: each gets a deliberate answer, never a 500, on both databases
+(PostgreSQL enforces column sizes and rejects NUL characters; SQLite does neither)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.scim.conftest import error, scim_body
+
+pytestmark = pytest.mark.django_db
+
+ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+
+def _ops(*operations) -> dict:
+    return {"Operations": list(operations)}
+
+
+def test_huge_paging_values_are_clamped(scim):
+    scim.post("/Users", {"userName": "a@example.com"})
+    body = scim_body(scim.get("/Users?startIndex=99999999999999999999999&count=5"))
+    assert (body["totalResults"], body["itemsPerPage"], body["startIndex"]) == (1, 0, 2**31)
+    body = scim_body(scim.get("/Users?count=99999999999999999999999"))
+    assert body["itemsPerPage"] == 1
+
+
+def test_nul_in_a_filter(scim):
+    response = scim.get("/Users?filter=userName%20eq%20%22%00%22")
+    assert scim_body(response) == error(400, "The filter contains a NUL character.",
+                                        "invalidFilter")
+
+
+@pytest.mark.parametrize("body,detail", [
+    ({"userName": "e" * 250 + "@example.com"}, "userName must be at most 254 characters."),
+    ({"userName": "a@example.com", "externalId": "x" * 256},
+     "externalId must be at most 255 characters."),
+    ({"userName": "a@example.com", "displayName": "x" * 256},
+     "displayName must be at most 255 characters."),
+    ({"userName": "a", "emails": [{"value": "e" * 250 + "@example.com"}]},
+     "email must be at most 254 characters."),
+    ({"userName": "a@example.com", "externalId": 5}, "externalId must be a string."),
+    ({"userName": "a@example.com", "emails": [{"value": 5}]}, "emails.value must be a string."),
+    ({"userName": "a@example.com", ENT: {"department": 5}}, "department must be a string."),
+    ({"userName": "a@example.com", ENT: "x"}, f"{ENT} must be an object."),
+])
+def test_user_values_out_of_bounds(scim, body, detail):
+    response = scim.post("/Users", body)
+    assert response.status_code == 400
+    assert scim_body(response) == error(400, detail, "invalidValue")
+
+
+def test_long_values_in_patch_and_put(scim):
+    uid = scim_body(scim.post("/Users", {"userName": "a@example.com"}))["id"]
+    gid = scim_body(scim.post("/Groups", {"displayName": "G"}))["id"]
+    for path, limit in (("userName", 254), ("externalId", 255), ("displayName", 255)):
+        response = scim.patch(f"/Users/{uid}", _ops(
+            {"op": "replace", "path": path, "value": "y" * (limit + 1)}))
+        assert scim_body(response) == error(
+            400, f"{path} must be at most {limit} characters.", "invalidValue")
+    response = scim.put(f"/Groups/{gid}", {"displayName": "G", "externalId": "e" * 256})
+    assert scim_body(response) == error(400, "externalId must be at most 255 characters.",
+                                        "invalidValue")
+    response = scim.patch(f"/Groups/{gid}", _ops(
+        {"op": "replace", "path": "displayName", "value": "x" * 256}))
+    assert scim_body(response) == error(400, "displayName must be at most 255 characters.",
+                                        "invalidValue")
+    # Names longer than the account's columns are cut, as the services do for every source.
+    response = scim.patch(f"/Users/{uid}", _ops(
+        {"op": "replace", "path": "name.givenName", "value": "g" * 300}))
+    assert scim_body(response)["name"]["givenName"] == "g" * 150
+
+
+def test_nul_in_a_value_never_reaches_the_database_as_a_500(scim):
+    response = scim.post("/Users", {"userName": "a@example.com", "displayName": "a\x00b"})
+    assert response.status_code in (201, 400)
+    if response.status_code == 400:  # PostgreSQL refuses NUL in text
+        assert scim_body(response) == error(400, "A value is too long or out of range.",
+                                            "invalidValue")
+
+
+def test_assorted_odd_patches(scim):
+    uid = scim_body(scim.post("/Users", {"userName": "a@example.com"}))["id"]
+    gid = scim_body(scim.post("/Groups", {"displayName": "G"}))["id"]
+    cases = [
+        (f"/Users/{uid}", _ops({"op": "replace", "path": 5, "value": 1}), 400, "invalidPath"),
+        (f"/Users/{uid}", {"Operations": "x"}, 400, "invalidSyntax"),
+        (f"/Users/{uid}", _ops({"op": "add", "path": "emails", "value": [1]}), 400,
+         "invalidValue"),
+        (f"/Users/{uid}", _ops({"op": "replace", "value": {ENT: "x"}}), 400, "invalidValue"),
+        (f"/Users/{uid}", _ops({"op": "replace", "path": "name.givenName", "value": None}),
+         200, None),
+        (f"/Users/{uid}", _ops({"op": "add", "path": "emails", "value": {"value": "b@x.com"}}),
+         200, None),
+        (f"/Users/{uid}", _ops({"op": "remove", "path": 'emails[type eq "home"]'}), 200, None),
+        (f"/Groups/{gid}", _ops({"op": "add", "path": "members", "value": {"value": uid}}),
+         200, None),
+        (f"/Groups/{gid}", _ops({"op": "add", "path": 'members[value eq "x"]', "value": []}),
+         400, "invalidPath"),
+        (f"/Groups/{gid}", _ops({"op": "replace", "path": "externalId", "value": 5}), 400,
+         "invalidValue"),
+        (f"/Groups/{gid}", _ops({"op": "remove", "path": "displayName"}), 400, "mutability"),
+    ]
+    for path, body, status, scim_type in cases:
+        response = scim.patch(path, body)
+        assert response.status_code == status, (body, response.content)
+        if scim_type:
+            assert scim_body(response)["scimType"] == scim_type, body
