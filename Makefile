@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint migrate seed browser-deps
+.PHONY: run test install lint migrate seed bench
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: Roster needs Python 3.11 (set PYTHON=...)" >&2; exit 1; }
@@ -31,3 +31,6 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+
+bench: install
+	$(PY) bench/scim_bench.py
