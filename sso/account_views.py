@@ -8,6 +8,8 @@ and accepts the member's invitations.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -22,7 +24,7 @@ from sso import keys, services
 from sso.views import SESSION_ORG_KEY, landing_url
 
 
-def _needs_setup(user) -> bool:
+def _needs_setup(user: Any) -> bool:
     return user.setup_completed_at is None
 
 

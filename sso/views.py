@@ -55,7 +55,10 @@ def _assertion_key(assertion_id: str) -> str:
 
 
 def _pending_pop(token: str) -> dict[str, Any] | None:
-    """The SP-initiated login this RelayState token stands for, usable once."""
+    """The SP-initiated login this RelayState token stands for, usable once.
+
+    get-then-delete is not atomic across workers; two racing POSTs of one response are still
+    stopped by the assertion-id check below, which is (``cache.add``)."""
     if not token or len(token) > 200:
         return None
     key = _pending_key(token)
