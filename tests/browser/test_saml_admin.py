@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import os
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,10 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def docs_screenshot(page, selector: str, name: str) -> None:
+    """A small PNG for the README (docs/screenshots/), written only when
+    ROSTER_DOCS_SCREENSHOTS is set so ordinary runs leave the committed files alone."""
+    if not os.environ.get("ROSTER_DOCS_SCREENSHOTS"):
+        return
     DOCS.mkdir(parents=True, exist_ok=True)
     page.locator(selector).screenshot(path=str(DOCS / f"{name}.png"))
 
