@@ -1,0 +1,52 @@
+"""Concurrent PATCHes on one group do not undo each other: each request's change is applied as
+a delta under the group's row lock (PostgreSQL only: SQLite serialises writers anyway)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.test import Client
+
+from orgs.models import GroupMember
+from tests.factories import GroupFactory, MembershipFactory
+from tests.scim.conftest import PATCH_OP, ScimClient
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers"),
+]
+
+
+def test_concurrent_member_adds_and_removes_all_land(org, token):
+    group = GroupFactory(organization=org)
+    stay = [MembershipFactory(organization=org) for _ in range(4)]
+    leave = [MembershipFactory(organization=org) for _ in range(4)]
+    GroupMember.objects.bulk_create([GroupMember(group=group, membership=m) for m in leave])
+    barrier = threading.Barrier(8)
+    statuses: list[int] = []
+
+    def work(op: str, member) -> None:
+        try:
+            scim = ScimClient(Client(), token)
+            barrier.wait(timeout=10)
+            if op == "add":
+                body = {"op": "add", "path": "members", "value": [{"value": str(member.pk)}]}
+            else:
+                body = {"op": "remove", "path": f'members[value eq "{member.pk}"]'}
+            response = scim.patch(f"/Groups/{group.pk}",
+                                  {"schemas": [PATCH_OP], "Operations": [body]})
+            statuses.append(response.status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=("add", m)) for m in stay]
+    threads += [threading.Thread(target=work, args=("remove", m)) for m in leave]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert statuses == [200] * 8
+    assert set(GroupMember.objects.filter(group=group).values_list("membership_id", flat=True)) \
+        == {m.pk for m in stay}
