@@ -18,7 +18,7 @@ urlpatterns = [
     re_path(r"^Users/(?P<resource_id>[^/]+)/?$", views.UsersView.as_view(), name="user"),
     re_path(r"^Groups/?$", views.GroupsView.as_view(), name="groups"),
     re_path(r"^Groups/(?P<resource_id>[^/]+)/?$", views.GroupsView.as_view(), name="group"),
-    re_path(r"^(?:Bulk|Me|\.search)/?$", views.NotImplementedView.as_view(),
-            name="not-implemented"),
+    re_path(r"^\.search/?$", views.RootSearchView.as_view(), name="search"),
+    re_path(r"^(?:Bulk|Me)/?$", views.NotImplementedView.as_view(), name="not-implemented"),
     re_path(r"^.*$", views.NotFoundView.as_view(), name="not-found"),
 ]

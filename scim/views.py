@@ -108,10 +108,7 @@ class ServiceProviderConfigView(ScimBaseView):
 
 
 def _list_document(resources: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "schemas": [LIST_RESPONSE], "totalResults": len(resources),
-        "startIndex": 1, "itemsPerPage": len(resources), "Resources": resources,
-    }
+    return _list_response(resources, len(resources), 1)
 
 
 class ResourceTypesView(ScimBaseView):
@@ -234,6 +231,36 @@ def _int_param(raw: Any, name: str) -> int | None:
         raise bad_request(f"{name} must be an integer.") from None
 
 
+def _paging(source: dict[str, Any]) -> tuple[int, int]:
+    """startIndex and count as RFC 7644 §3.4.2.4 reads them: below 1 is 1, negative count is
+    0, and count is capped at the advertised maxResults."""
+    start = _int_param(source.get("startIndex"), "startIndex") or 1
+    start = min(max(start, 1), MAX_START_INDEX)
+    count = _int_param(source.get("count"), "count")
+    max_results = settings.SCIM_MAX_RESULTS
+    count = max_results if count is None else max(0, min(count, max_results))
+    return start, count
+
+
+def _list_response(resources: list[dict[str, Any]], total: int, start: int) -> dict[str, Any]:
+    return {
+        "schemas": [LIST_RESPONSE],
+        "totalResults": total,
+        "startIndex": start,
+        "itemsPerPage": len(resources),
+        "Resources": resources,
+    }
+
+
+def _search_body(request: HttpRequest) -> dict[str, Any]:
+    body = _load_json(request)
+    if not isinstance(body, dict) or (
+        body.get("schemas") is not None and SEARCH_REQUEST not in body["schemas"]
+    ):
+        raise ScimError(400, "The body must be a SearchRequest.", "invalidSyntax")
+    return body
+
+
 class ResourceView(ScimBaseView):
     """GET list/one, POST, PUT, PATCH, DELETE for one resource type."""
 
@@ -294,39 +321,31 @@ class ResourceView(ScimBaseView):
             return self._respond(self._one(resource_id, params), params)
         return self._list(request.GET, params)
 
-    def _list(self, source: dict[str, Any], params: dict[str, Any]) -> HttpResponse:
-        start = _int_param(source.get("startIndex"), "startIndex") or 1
-        start = min(max(start, 1), MAX_START_INDEX)
-        count = _int_param(source.get("count"), "count")
-        max_results = settings.SCIM_MAX_RESULTS
-        count = max_results if count is None else max(0, min(count, max_results))
+    def _filtered(self, source: dict[str, Any], params: dict[str, Any]) -> QuerySet:
         qs = self.queryset(with_members=self._wants_members(params))
         text = source.get("filter")
         if text is not None:
             if not isinstance(text, str):
                 raise ScimError(400, "filter must be a string.", "invalidFilter")
             qs = apply_filter(qs, text, self.resource)
-        total = qs.count()
-        page = list(qs[start - 1:start - 1 + count]) if count else []
-        resources = [
+        return qs
+
+    def _page(self, qs: QuerySet, params: dict[str, Any], offset: int, count: int) -> list:
+        page = list(qs[offset:offset + count]) if count > 0 else []
+        return [
             project(self.render(obj, params), params["attributes"], params["excluded"])
             for obj in page
         ]
-        return scim_json({
-            "schemas": [LIST_RESPONSE],
-            "totalResults": total,
-            "startIndex": start,
-            "itemsPerPage": len(resources),
-            "Resources": resources,
-        })
+
+    def _list(self, source: dict[str, Any], params: dict[str, Any]) -> HttpResponse:
+        start, count = _paging(source)
+        qs = self._filtered(source, params)
+        total = qs.count()
+        return scim_json(_list_response(self._page(qs, params, start - 1, count), total, start))
 
     def post(self, request: HttpRequest, resource_id: str | None = None) -> HttpResponse:
         if resource_id == ".search":
-            body = _load_json(request)
-            if not isinstance(body, dict) or (
-                body.get("schemas") is not None and SEARCH_REQUEST not in body["schemas"]
-            ):
-                raise ScimError(400, "The body must be a SearchRequest.", "invalidSyntax")
+            body = _search_body(request)
             return self._list(body, self._params(body))
         if resource_id is not None:
             raise ScimError(405, "POST is only allowed on the collection.",
@@ -389,3 +408,42 @@ class GroupsView(ResourceView):
 
     def render(self, obj: Any, params: dict[str, Any]) -> dict[str, Any]:
         return ScimGroup(obj, self.scim).to_dict(with_members=self._wants_members(params))
+
+
+class RootSearchView(ScimBaseView):
+    """POST /.search (RFC 7644 §3.4.3): one query over Users then Groups, paged as one list.
+
+    A filter naming an attribute only one resource type has matches nothing of the other; a
+    filter neither type understands is ``invalidFilter``. Cost: a count and a page per type.
+    """
+
+    allowed = ("POST",)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        body = _search_body(request)
+        start, count = _paging(body)
+        parts = []
+        refusal: ScimError | None = None
+        for view_class in (UsersView, GroupsView):
+            view = view_class()
+            view.scim = self.scim
+            params = view._params(body)
+            try:
+                qs = view._filtered(body, params)
+            except ScimError as exc:
+                if exc.scim_type != "invalidFilter" or not isinstance(body.get("filter"), str):
+                    raise
+                refusal = exc
+                continue
+            parts.append((view, params, qs, qs.count()))
+        if not parts and refusal is not None:
+            raise refusal
+        resources: list[dict[str, Any]] = []
+        offset = start - 1
+        for view, params, qs, total in parts:
+            if offset >= total:
+                offset -= total
+                continue
+            resources += view._page(qs, params, offset, count - len(resources))
+            offset = 0
+        return scim_json(_list_response(resources, sum(p[3] for p in parts), start))

@@ -165,3 +165,27 @@ def test_search_endpoint(scim):
     body = scim_body(response)
     assert [(r["id"], r["userName"]) for r in body["Resources"]] == [(bob, "bob@example.com")]
     assert "emails" not in body["Resources"][0]
+
+
+def test_root_search_spans_users_then_groups(scim):
+    ann = scim_body(scim.post("/Users", {"userName": "ann@example.com"}))["id"]
+    eng = scim_body(scim.post("/Groups", {"displayName": "Eng"}))["id"]
+    ops = scim_body(scim.post("/Groups", {"displayName": "Ops"}))["id"]
+    search = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+    body = scim_body(scim.post("/.search", {"schemas": [search], "count": 2}))
+    assert (body["totalResults"], body["itemsPerPage"]) == (3, 2)
+    assert [r["id"] for r in body["Resources"]] == [ann, eng]
+    body = scim_body(scim.post("/.search", {"schemas": [search], "startIndex": 2}))
+    assert [r["id"] for r in body["Resources"]] == [eng, ops]
+    # An attribute only Groups have: Users simply do not match.
+    body = scim_body(scim.post("/.search", {"filter": 'displayName eq "ops"',
+                                            "attributes": ["displayName"]}))
+    assert body["Resources"] == [{"schemas": [GROUP_SCHEMA], "id": ops,
+                                  "displayName": "Ops", "meta": body["Resources"][0]["meta"]}]
+    body = scim_body(scim.post("/.search", {"filter": 'userName sw "a"'}))
+    assert [r["id"] for r in body["Resources"]] == [ann]
+    response = scim.post("/.search", {"filter": 'nickName eq "x"'})
+    assert response.status_code == 400
+    assert scim_body(response)["scimType"] == "invalidFilter"
+    response = scim.get("/.search")
+    assert response.status_code == 405
