@@ -208,3 +208,26 @@ def test_okta_spec_test_checks(scim, client):
     upper = scim.get('/Users?filter=userName%20eq%20%22TEST.USER%40OKTA.LOCAL%22')
     assert upper.status_code == 200
     assert [r["id"] for r in scim_body(upper)["Resources"]] == [uid]
+
+
+def test_a_member_added_by_hand_is_found_and_linked_by_put(scim, org):
+    """Okta's lookup finds a member an admin added before SCIM (userName = their email), so it
+    links that member with a PUT instead of creating a duplicate."""
+    from tests.factories import MembershipFactory, UserFactory
+
+    manual = MembershipFactory(organization=org, user=UserFactory(
+        email="Test.User@okta.local", first_name="Test", last_name="User"))
+    found = scim_body(scim.get(
+        "/Users?filter=userName%20eq%20%22test.user%40okta.local%22&startIndex=1&count=100"
+    ))
+    assert [r["id"] for r in found["Resources"]] == [str(manual.pk)]
+    current = found["Resources"][0]
+    response = scim.put(f"/Users/{manual.pk}", {**OKTA_USER, "id": current["id"],
+                                                 "meta": current["meta"]})
+    assert response.status_code == 200
+    assert scim_body(response) == expected_user(str(manual.pk))
+    manual.refresh_from_db()
+    assert (manual.scim_user_name, manual.external_id) == (
+        "test.user@okta.local", "00ujl29u0le5T6Aj10h7"
+    )
+    assert Membership.objects.filter(organization=org).count() == 1
