@@ -390,8 +390,9 @@ class ScimGroup(_Adapter):
         name, external_id, members = self._fields_from_body(body)
         if not name:
             raise bad_request("displayName is required.")
-        self._apply(name, external_id if external_id is not None else "", [("replace", members)]
-                    if members is not None else [])
+        # Like Users, a PUT that leaves externalId or members out keeps them (Okta's PUT always
+        # sends members; a client that omits them is not asking to empty the group).
+        self._apply(name, external_id, [("replace", members)] if members is not None else [])
 
     def patch(self, body: Any) -> None:
         g = self.obj
@@ -406,7 +407,9 @@ class ScimGroup(_Adapter):
         _check_lengths(displayName=name.strip(), externalId=new.get("externalId"))
         self._apply(name.strip(), new.get("externalId") or "", ops)
 
-    def _apply(self, name: str, external_id: str, member_ops: list[tuple[str, set]]) -> None:
+    def _apply(
+        self, name: str, external_id: str | None, member_ops: list[tuple[str, set]]
+    ) -> None:
         """Rename and change members in one transaction; member changes are deltas applied
         under the group's row lock, so concurrent PATCHes do not undo each other."""
         replace: set | None = None

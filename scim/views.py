@@ -1,11 +1,11 @@
 """The /scim/v2/ endpoints.
 
-django-scim2's ``SCIMView`` gives the skeleton (CSRF exemption, SCIM content type); the request
-handling is ours because the library's is wrong for a multi-tenant server: it filters lists in
-Python after loading every row, counts by iterating, turns unknown filter attributes into
-match-all, and answers errors with an integer ``status``. Every view here authenticates first
-(the token decides the organization), scopes every lookup to that organization and answers
-every failure with an RFC 7644 error body.
+The views derive from django-scim2's ``SCIMView``, but ``dispatch`` and the verbs are ours: the
+library's are wrong for a multi-tenant server (it filters lists in Python after loading every
+row, counts by iterating, turns unknown filter attributes into match-all, authenticates through
+a session middleware and answers errors with an integer ``status``). Every view here
+authenticates first (the token decides the organization), scopes every lookup to that
+organization and answers every failure with an RFC 7644 error body.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def _load_json(request: HttpRequest) -> Any:
     try:
         text = request.body.decode("utf-8")
         return json.loads(text)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise ScimError(400, "The request body is not valid JSON.", "invalidSyntax") from None
 
 

@@ -330,3 +330,10 @@ def test_errors_never_leak_internals(scim, uid):
         text = response.content.decode()
         assert "Traceback" not in text and "django" not in text.lower()
         assert "SELECT" not in text and ".py" not in text
+
+
+def test_absurdly_nested_json_is_invalid_syntax(scim):
+    response = scim.post("/Users", raw="[" * 100000 + "]" * 100000)
+    assert response.status_code == 400
+    assert scim_body(response) == error(400, "The request body is not valid JSON.",
+                                        "invalidSyntax")

@@ -146,3 +146,13 @@ def test_group_delete_keeps_members_and_put_replaces_members(scim):
     assert scim_body(response)["members"] == []  # RFC 7644: remove without value = all
     assert scim.delete(f"/Groups/{gid}").status_code == 204
     assert Membership.objects.filter(pk__in=[a, b]).count() == 2
+
+
+def test_group_put_keeps_external_id_it_leaves_out_and_patch_removes_it(scim):
+    gid = scim_body(scim.post("/Groups", {"displayName": "Eng", "externalId": "okta-g1"}))["id"]
+    assert scim_body(scim.put(f"/Groups/{gid}", {"displayName": "Eng"}))["externalId"] == (
+        "okta-g1"
+    )
+    response = scim.patch(f"/Groups/{gid}", {"Operations": [
+        {"op": "remove", "path": "externalId"}]})
+    assert "externalId" not in scim_body(response)
