@@ -177,3 +177,13 @@ def test_delete_user_removes_the_membership_keeps_the_person(entra):
     assert not GroupMember.objects.exists()
     assert User.objects.filter(email__iexact="alex.wilber@contoso.example").exists()
     assert scim_body(entra.get(f"/Groups/{gid}"))["members"] == []
+
+
+def test_compliance_mode_flag_on_the_base_url_is_accepted(entra):
+    """Entra's ?aadOptscim062020 rides on every request URL; it changes nothing for us."""
+    response = entra.get("/Users?aadOptscim062020&filter=userName%20eq%20%22x%40y.z%22")
+    assert scim_body(response) == list_response([])
+    uid = scim_body(entra.post("/Users?aadOptscim062020", ENTRA_USER))["id"]
+    response = entra.patch(f"/Users/{uid}?aadOptscim062020", _patch(
+        {"op": "replace", "value": {"active": False}}))
+    assert scim_body(response)["active"] is False
