@@ -47,6 +47,9 @@ def test_lists_and_filters_never_show_the_other_org(scim, theirs):
     assert scim_body(scim.post("/Users/.search", {"filter": "userName pr"}))[
         "totalResults"] == 0
     assert scim_body(scim.post("/Groups/.search", {}))["totalResults"] == 0
+    assert scim_body(scim.post("/.search", {}))["totalResults"] == 0
+    assert scim_body(scim.post("/.search", {"filter": 'displayName eq "Engineering"'}))[
+        "totalResults"] == 0
 
 
 def test_every_id_endpoint_answers_404_for_the_other_orgs_ids(scim, theirs):
