@@ -445,3 +445,34 @@ def test_acs_needs_no_csrf_token(saml_org, member, idp):
     csrf_client = Client(enforce_csrf_checks=True)
     xml = good_response(idp, saml_org, member.user.email)
     assert post_acs(csrf_client, saml_org, xml).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("next_url", "landing"),
+    [("/account/?tab=1", "/account/?tab=1"), ("//evil.example.net/", "/account/"),
+     ("https://evil.example.net/", "/account/")],
+)
+def test_sp_initiated_login_returns_only_to_local_pages(
+    client, saml_org, member, idp, next_url, landing
+):
+    start = client.get(
+        reverse("sso:login", args=[saml_org.slug]), {"next": next_url},
+        HTTP_HOST=HOST, secure=True,
+    )
+    request_id, relay_state, _ = authn_request_from_redirect(start["Location"])
+    assert next_url not in relay_state  # the RelayState is an opaque one-time token
+    xml = good_response(idp, saml_org, member.user.email, in_response_to=request_id)
+
+    response = post_acs(client, saml_org, xml, relay_state=relay_state)
+
+    assert response.status_code == 302
+    assert response["Location"] == landing
+
+
+def test_login_start_for_an_org_without_active_saml(client, saml_org):
+    SamlConnection.objects.filter(organization=saml_org).update(is_active=False)
+    response = client.get(
+        reverse("sso:login", args=[saml_org.slug]), HTTP_HOST=HOST, secure=True
+    )
+    assert response.status_code == 404
+    assert b"Single sign-on is not active" in response.content
