@@ -50,8 +50,9 @@ def _pending_key(token: str) -> str:
     return "sso:authn:" + hashlib.sha256(token.encode()).hexdigest()
 
 
-def _assertion_key(assertion_id: str) -> str:
-    return "sso:assertion:" + hashlib.sha256(assertion_id.encode()).hexdigest()
+def _assertion_key(org: Organization, assertion_id: str) -> str:
+    """Per organization: another org's IdP (which its admin controls) cannot pre-spend ids."""
+    return "sso:assertion:" + hashlib.sha256(f"{org.pk}|{assertion_id}".encode()).hexdigest()
 
 
 def _pending_pop(token: str) -> dict[str, Any] | None:
@@ -199,7 +200,7 @@ def acs(request: HttpRequest, slug: str) -> HttpResponse:
         int(not_on_or_after - time.time()) + CLOCK_DRIFT
         if not_on_or_after else REPLAY_FALLBACK_TTL
     )
-    if not cache.add(_assertion_key(auth.get_last_assertion_id()), 1, timeout=max(ttl, 60)):
+    if not cache.add(_assertion_key(org, auth.get_last_assertion_id()), 1, timeout=max(ttl, 60)):
         return refuse("replay", detail="Assertion id already used.")
 
     email = _email_from(auth)
