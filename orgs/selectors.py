@@ -35,6 +35,25 @@ def group_list(*, organization: Organization, with_members: bool = True) -> Quer
     return qs
 
 
+def group_member_ids(*, groups: list[Group]) -> dict[object, list[object]]:
+    """Each group's membership ids, in the order they joined, in one query of bare id pairs.
+
+    For pages of large groups (SCIM lists of 100 groups × 500 members): no model instances,
+    no join, so the cost is the rows themselves.
+    """
+    ids: dict[object, list[object]] = {g.pk: [] for g in groups}
+    if not ids:
+        return ids
+    rows = (
+        GroupMember.objects.filter(group_id__in=list(ids))
+        .order_by("created_at", "id")
+        .values_list("group_id", "membership_id")
+    )
+    for group_id, membership_id in rows:
+        ids[group_id].append(membership_id)
+    return ids
+
+
 def membership_get(*, organization: Organization, membership_id: object) -> Membership | None:
     return membership_list(organization=organization).filter(pk=membership_id).first()
 

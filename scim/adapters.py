@@ -319,22 +319,24 @@ class ScimUser(_Adapter):
 
 
 class ScimGroup(_Adapter):
-    """An org group as a SCIM Group. ``obj`` comes from ``orgs.selectors.group_list``."""
+    """An org group as a SCIM Group. ``obj`` comes from ``orgs.selectors.group_list``; its
+    member ids come from ``orgs.selectors.group_member_ids`` (one query for a whole page)."""
 
     schema = GROUP
     resource_type = "Group"
     endpoint = "Groups"
 
-    def to_dict(self, with_members: bool = True) -> dict[str, Any]:
+    def to_dict(self, member_ids: list[Any] | None = None) -> dict[str, Any]:
+        """The group; ``members`` only when ``member_ids`` is given."""
         g = self.obj
         doc: dict[str, Any] = {"schemas": [GROUP_SCHEMA], "id": self.id,
                                "displayName": g.display_name}
         if g.external_id:
             doc["externalId"] = g.external_id
-        if with_members:
+        if member_ids is not None:
+            users = f"{base_url()}/Users/"
             doc["members"] = [
-                {"value": str(gm.membership_id), "$ref": f"{base_url()}/Users/{gm.membership_id}"}
-                for gm in g.group_members.all()
+                {"value": value, "$ref": users + value} for value in map(str, member_ids)
             ]
         doc["meta"] = self._meta(g.created_at, g.updated_at)
         return doc

@@ -25,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django_scim.views import SCIMView
 
 from orgs.exceptions import DomainError
-from orgs.selectors import group_list, membership_list
+from orgs.selectors import group_list, group_member_ids, membership_list
 from scim.adapters import ScimGroup, ScimUser
 from scim.auth import authenticate
 from scim.errors import ScimError, bad_request, error_response, from_domain_error, scim_json
@@ -281,6 +281,10 @@ class ResourceView(ScimBaseView):
     def render(self, obj: Any, params: dict[str, Any]) -> dict[str, Any]:
         return self.adapter(obj).to_dict()
 
+    def prepare(self, objs: list[Any], params: dict[str, Any]) -> None:
+        """Load what rendering ``objs`` needs beyond the queryset, in a fixed number of
+        queries for the whole page."""
+
     # helpers
     def _params(self, source: dict[str, Any]) -> dict[str, Any]:
         attributes = source.get("attributes")
@@ -307,6 +311,7 @@ class ResourceView(ScimBaseView):
         return obj
 
     def _respond(self, obj: Any, params: dict[str, Any], status: int = 200) -> HttpResponse:
+        self.prepare([obj], params)
         adapter = self.adapter(obj)
         doc = project(self.render(obj, params), params["attributes"], params["excluded"])
         return scim_json(doc, status=status, headers={"Location": adapter.location})
@@ -332,6 +337,7 @@ class ResourceView(ScimBaseView):
 
     def _page(self, qs: QuerySet, params: dict[str, Any], offset: int, count: int) -> list:
         page = list(qs[offset:offset + count]) if count > 0 else []
+        self.prepare(page, params)
         return [
             project(self.render(obj, params), params["attributes"], params["excluded"])
             for obj in page
@@ -398,7 +404,9 @@ class GroupsView(ResourceView):
     schema_id = GROUP_SCHEMA
 
     def queryset(self, *, with_members: bool = True) -> QuerySet:
-        return group_list(organization=self.scim.organization, with_members=with_members)
+        # Members are loaded per page by ``prepare`` as bare id pairs: a page of 100 groups of
+        # 500 members is 50,000 rows, too many to build model instances for.
+        return group_list(organization=self.scim.organization, with_members=False)
 
     def adapter(self, obj: Any) -> ScimGroup:
         return ScimGroup(obj, self.scim)
@@ -406,8 +414,15 @@ class GroupsView(ResourceView):
     def create(self, body: Any) -> Any:
         return ScimGroup.create(body, self.scim)
 
+    def prepare(self, objs: list[Any], params: dict[str, Any]) -> None:
+        if objs and self._wants_members(params):
+            member_ids = group_member_ids(groups=objs)
+            for group in objs:
+                group.scim_member_ids = member_ids[group.pk]
+
     def render(self, obj: Any, params: dict[str, Any]) -> dict[str, Any]:
-        return ScimGroup(obj, self.scim).to_dict(with_members=self._wants_members(params))
+        member_ids = getattr(obj, "scim_member_ids", None)
+        return ScimGroup(obj, self.scim).to_dict(member_ids=member_ids)
 
 
 class RootSearchView(ScimBaseView):
