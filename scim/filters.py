@@ -34,7 +34,7 @@ class Field:
     """How one SCIM attribute is stored: a column (or annotation) and its kind."""
 
     column: str
-    kind: str = "ci"  # "ci" case-insensitive string, "exact" string, "bool"
+    kind: str = "ci"  # "ci" case-insensitive string, "exact" string, "bool", "username"
 
 
 # userName is the stored SCIM userName, or the account email for members added by hand.
@@ -43,7 +43,7 @@ _USER_NAME = Case(
 )
 
 USER_FIELDS: dict[str, Field] = {
-    "username": Field("_scim_user_name"),
+    "username": Field("_scim_user_name", "username"),
     "emails": Field("user__email"),
     "emails.value": Field("user__email"),
     "externalid": Field("external_id", "exact"),
@@ -52,6 +52,9 @@ USER_FIELDS: dict[str, Field] = {
     "displayname": Field("scim_profile__display_name"),
     "active": Field("is_active", "bool"),
 }
+# Columns the userName equality reads directly (not SCIM names: filters cannot reach them).
+_HIDDEN_USER_COLUMNS = {"_sun": Field("scim_user_name"), "_email": Field("user__email")}
+
 GROUP_FIELDS: dict[str, Field] = {
     "displayname": Field("display_name"),
     "externalid": Field("external_id", "exact"),
@@ -136,6 +139,15 @@ def _bool(value: str) -> bool:
 
 
 def _eq(field: Field, value: str) -> Q:
+    if field.kind == "username":
+        # Spelled on the stored columns so PostgreSQL can use the functional unique indexes on
+        # Lower(scim_user_name) and Lower(email): Okta runs this lookup before every create.
+        lowered = value.lower()
+        if not lowered:
+            return Q(pk__in=[])
+        return Q(scim_user_name__iexact_lower=lowered) | (
+            Q(scim_user_name="") & Q(user__email__iexact_lower=lowered)
+        )
     if field.kind == "bool":
         return Q(**{field.column: _bool(value)})
     if field.kind == "exact":
@@ -158,7 +170,7 @@ def _order(lookup: str) -> Callable[[Field, str], Q]:
     def build(field: Field, value: str) -> Q:
         if field.kind == "bool":
             raise invalid_filter("Booleans cannot be ordered.")
-        if field.kind == "ci":
+        if field.kind in ("ci", "username"):
             return Q(**{f"{field.column}__binarylower_{lookup}": value.lower()})
         return Q(**{f"{field.column}__binary_{lookup}": value})
 
@@ -235,6 +247,9 @@ def apply_filter(qs: QuerySet, text: str, resource: str) -> QuerySet:
     schema = USER_SCHEMA if resource == "User" else GROUP_SCHEMA
     tree = _parse(text)
     q = _Transpiler(fields, schema).visit(tree)
+    if resource == "User":
+        qs = annotate_users(qs)
+        fields = {**fields, **_HIDDEN_USER_COLUMNS}
     q, annotations = _resolve(q, fields)
     if annotations:
         qs = qs.annotate(**annotations)

@@ -29,7 +29,7 @@ from orgs.selectors import group_list, group_member_ids, membership_list
 from scim.adapters import ScimGroup, ScimUser
 from scim.auth import authenticate
 from scim.errors import ScimError, bad_request, error_response, from_domain_error, scim_json
-from scim.filters import annotate_users, apply_filter
+from scim.filters import apply_filter
 from scim.schemas import (
     ENTERPRISE_SCHEMA,
     GROUP_SCHEMA,
@@ -390,7 +390,7 @@ class UsersView(ResourceView):
 
     def queryset(self, *, with_members: bool = True) -> QuerySet:
         org = self.scim.organization
-        return annotate_users(membership_list(organization=org).select_related("scim_profile"))
+        return membership_list(organization=org).select_related("scim_profile")
 
     def adapter(self, obj: Any) -> ScimUser:
         return ScimUser(obj, self.scim)
