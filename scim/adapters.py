@@ -119,6 +119,9 @@ class ScimUser(_Adapter):
         except ObjectDoesNotExist:
             return None
 
+    def _account_emails(self) -> list[dict[str, Any]]:
+        return [{"value": self.obj.user.email, "type": "work", "primary": True}]
+
     def state(self) -> dict[str, Any]:
         """The writable attributes, in SCIM form."""
         m = self.obj
@@ -129,10 +132,7 @@ class ScimUser(_Adapter):
             "formatted": extra.get("name.formatted") or "",
         }
         name = {k: v for k, v in name.items() if v}
-        if "emails" in extra:
-            emails = copy.deepcopy(extra["emails"])
-        else:
-            emails = [{"value": m.user.email, "type": "work", "primary": True}]
+        emails = copy.deepcopy(extra["emails"]) if "emails" in extra else self._account_emails()
         return {
             "userName": m.scim_user_name or m.user.email,
             "externalId": m.external_id or None,
@@ -301,7 +301,11 @@ class ScimUser(_Adapter):
         new_formatted = (new["name"] or {}).get("formatted")
         if all(old[k] == new[k] for k in keys) and old_formatted == new_formatted:
             return
-        attributes: dict[str, Any] = {"emails": new["emails"] or []}
+        attributes: dict[str, Any] = {}
+        if new["emails"] != self._account_emails():
+            # Kept only when the IdP's list differs from the account email, so a member whose
+            # IdP sends just that address keeps following the account if an admin changes it.
+            attributes["emails"] = new["emails"] or []
         if new_formatted:
             attributes["name.formatted"] = new_formatted
         if new[ENTERPRISE_SCHEMA]:
