@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
-from orgs.models import AuditEvent, Group, GroupMember, Membership, Organization, Role, User
+from orgs.models import AuditEvent, Group, GroupMember, Membership, Organization
 
 
 def membership_list(*, organization: Organization) -> QuerySet[Membership]:
@@ -52,19 +52,6 @@ def group_member_ids(*, groups: list[Group]) -> dict[object, list[object]]:
     for group_id, membership_id in rows:
         ids[group_id].append(membership_id)
     return ids
-
-
-def membership_get(*, organization: Organization, membership_id: object) -> Membership | None:
-    return membership_list(organization=organization).filter(pk=membership_id).first()
-
-
-def organizations_administered_by(*, user: User) -> QuerySet[Organization]:
-    """Organizations whose admin this user is: all for a superuser, else active admin seats."""
-    if user.is_superuser:
-        return Organization.objects.all()
-    return Organization.objects.filter(
-        memberships__user=user, memberships__role=Role.ADMIN, memberships__is_active=True
-    ).distinct()
 
 
 def audit_event_list(*, organization: Organization, prefix: str = "") -> QuerySet[AuditEvent]:

@@ -525,6 +525,8 @@ def group_change_members(
             [GroupMember(group=g, membership_id=i) for i in added], ignore_conflicts=True
         )
     if added or removed:
+        # A membership change is a change of the group: SCIM's meta.lastModified follows it.
+        g.save(update_fields=["updated_at"])
         audit_record(
             organization=g.organization, actor=actor, action=action, target=g,
             data={"added": sorted(map(str, added)), "removed": sorted(map(str, removed))},

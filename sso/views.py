@@ -58,14 +58,15 @@ def _assertion_key(org: Organization, assertion_id: str) -> str:
 def _pending_pop(token: str) -> dict[str, Any] | None:
     """The SP-initiated login this RelayState token stands for, usable once.
 
-    get-then-delete is not atomic across workers; two racing POSTs of one response are still
-    stopped by the assertion-id check below, which is (``cache.add``)."""
+    Only the request whose ``cache.delete`` removed the entry gets it (the database and Redis
+    caches report whether a delete removed anything), so two workers racing on one token
+    cannot both use it; the assertion-id check below stops a replay on its own as well."""
     if not token or len(token) > 200:
         return None
     key = _pending_key(token)
     pending = cache.get(key)
-    if pending is not None:
-        cache.delete(key)
+    if pending is None or not cache.delete(key):
+        return None
     return pending
 
 

@@ -309,6 +309,19 @@ def test_group_membership_changes_are_idempotent_and_org_checked(actor):
     assert set(g.members.all()) == {b}
 
 
+def test_member_changes_bump_the_groups_last_modified(actor):
+    g = GroupFactory()
+    before = g.updated_at
+    m = MembershipFactory(organization=g.organization)
+    services.group_change_members(group=g, add=[m], actor=actor)
+    g.refresh_from_db()
+    assert g.updated_at > before
+    stamp = g.updated_at
+    services.group_change_members(group=g, add=[m], actor=actor)  # no change, no bump
+    g.refresh_from_db()
+    assert g.updated_at == stamp
+
+
 def test_group_role_mappings(actor):
     org = OrganizationFactory(default_role=Role.MEMBER)
     services.group_role_mapping_set(
