@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from orgs.models import AuditEvent, GroupRoleMapping
+from orgs.models import AuditEvent, GroupRoleMapping, MembershipSource, MembershipStatus
 from scim.models import ScimToken
 from tests.factories import (
     DEFAULT_PASSWORD,
@@ -100,6 +100,30 @@ def test_inactive_admin_membership_is_not_enough(url, org):
     client = Client()
     client.force_login(membership.user)
     assert client.get(url("sso_provisioning", org)).status_code == 404
+
+
+def test_invited_admin_cannot_use_the_sso_page_until_setup(url, org, objects):
+    """A SCIM-provisioned admin (staff, as the SAML login makes them) who has not finished
+    account setup administers nothing yet: orgs.permissions wants an accepted membership."""
+    membership = AdminMembershipFactory(
+        organization=org, status=MembershipStatus.INVITED, source=MembershipSource.SCIM
+    )
+    client = Client()
+    client.force_login(membership.user)
+    for name, needs in GET_PAGES:
+        assert client.get(url(name, org, *_args(objects, needs))).status_code == 404, name
+    for name, needs, data in POST_ACTIONS:
+        assert client.post(url(name, org, *_args(objects, needs)), data).status_code == 404, name
+    assert client.get(f"/admin/orgs/organization/{org.pk}/change/").status_code != 200
+    assert not AuditEvent.objects.exists()
+    org.refresh_from_db()
+    assert org.scim_enabled is True
+
+    membership.status = MembershipStatus.ACCEPTED
+    membership.save()
+    client = Client()
+    client.force_login(membership.user)
+    assert client.get(url("sso_provisioning", org)).status_code == 200
 
 
 def test_anonymous_is_sent_to_the_login_page(client, url, org):

@@ -30,6 +30,8 @@ NS_SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 EMAIL_FORMAT = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
 RSA_SHA1 = C.RSA_SHA1
 SHA1 = C.SHA1
+RSA_SHA256 = C.RSA_SHA256
+SHA256 = C.SHA256
 
 
 def _now() -> dt.datetime:

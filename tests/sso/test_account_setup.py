@@ -183,3 +183,24 @@ def test_set_up_member_joining_another_org_is_accepted_at_login(client, saml_org
     assert response["Location"] == reverse("account:home")
     membership.refresh_from_db()
     assert membership.status == MembershipStatus.ACCEPTED
+
+
+def test_account_page_lists_only_organizations_the_member_can_use(client, saml_org, other_org):
+    """Invited (not signed in there yet), deactivated and no-access memberships are not
+    offered; an accepted one is."""
+    user = UserFactory(email="multi@okta.local", setup_completed_at=dt.datetime.now(dt.UTC))
+    MembershipFactory(organization=saml_org, user=user)
+    MembershipFactory(organization=other_org, user=user, status=MembershipStatus.INVITED,
+                      role=Role.ADMIN)
+    MembershipFactory(organization=OrganizationFactory(name="Gone Corp"), user=user,
+                      is_active=False)
+    MembershipFactory(organization=OrganizationFactory(name="Blocked Inc"), user=user,
+                      role=Role.NO_ACCESS)
+    client.force_login(user)
+
+    page = client.get(reverse("account:home"), HTTP_HOST=HOST, secure=True)
+
+    html = page.content.decode()
+    assert "Acme" in html
+    for hidden in ("Globex", "Gone Corp", "Blocked Inc", "Administer"):
+        assert hidden not in html

@@ -15,7 +15,9 @@ from tests.sso.conftest import HOST, connect, post_acs
 from tests.sso.idp import (
     NS_SAML,
     RSA_SHA1,
+    RSA_SHA256,
     SHA1,
+    SHA256,
     authn_request_from_redirect,
     element,
     encode,
@@ -297,7 +299,20 @@ def test_replayed_assertion_is_refused(client, saml_org, member, idp):
     assert_refused(post_acs(client, saml_org, xml), saml_org, "replay")
 
 
-def test_sha1_signature_is_refused(client, saml_org, member, idp):
+@pytest.mark.parametrize(
+    ("sign_algorithm", "digest_algorithm", "because"),
+    [
+        (RSA_SHA1, SHA1, "Deprecated signature algorithm"),
+        (RSA_SHA1, SHA256, "Deprecated signature algorithm"),
+        (RSA_SHA256, SHA1, "Deprecated digest algorithm"),
+    ],
+    ids=["rsa-sha1+sha1", "rsa-sha1+sha256", "rsa-sha256+sha1"],
+)
+def test_sha1_signature_or_digest_is_refused(
+    client, saml_org, member, idp, sign_algorithm, digest_algorithm, because
+):
+    """SHA-1 anywhere in the signature (its method or the reference digest) is refused, even
+    though the signature itself verifies."""
     org = saml_org
     assertion = idp.sign(
         idp.assertion(
@@ -305,12 +320,23 @@ def test_sha1_signature_is_refused(client, saml_org, member, idp):
             audience=saml.sp_entity_id(org),
             recipient=saml.acs_url(org),
         ),
-        sign_algorithm=RSA_SHA1,
-        digest_algorithm=SHA1,
+        sign_algorithm=sign_algorithm,
+        digest_algorithm=digest_algorithm,
     )
     xml = idp.wrap(assertion, destination=saml.acs_url(org))
     response = post_acs(client, org, xml)
-    assert_refused(response, org, "invalid_response", because="Deprecated signature algorithm")
+    assert_refused(response, org, "invalid_response", because=because)
+
+
+def test_python3_saml_runs_in_strict_mode(saml_org):
+    """The settings every ACS request is validated with (the refusal tests prove each works)."""
+    settings = saml.saml_settings(saml_org.saml_connection)
+    security = settings["security"]
+    assert settings["strict"] is True
+    assert security["wantAssertionsSigned"] is True
+    assert security["rejectDeprecatedAlgorithm"] is True
+    assert security["wantNameId"] is True
+    assert security["signatureAlgorithm"] == RSA_SHA256
 
 
 def test_signature_wrapping_with_an_injected_assertion_first_is_refused(
@@ -450,7 +476,9 @@ def test_acs_needs_no_csrf_token(saml_org, member, idp):
 @pytest.mark.parametrize(
     ("next_url", "landing"),
     [("/account/?tab=1", "/account/?tab=1"), ("//evil.example.net/", "/account/"),
-     ("https://evil.example.net/", "/account/")],
+     ("https://evil.example.net/", "/account/"), ("/\\evil.example.net/", "/account/"),
+     ("https:evil.example.net", "/account/"), ("javascript:alert(1)", "/account/"),
+     ("\t//evil.example.net/", "/account/"), (f"https://{HOST}/admin/", "/account/")],
 )
 def test_sp_initiated_login_returns_only_to_local_pages(
     client, saml_org, member, idp, next_url, landing
