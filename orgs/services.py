@@ -590,18 +590,90 @@ def group_role_mapping_delete(*, mapping: GroupRoleMapping, actor: Actor) -> Non
     mapping.delete()
 
 
+def _highest_mapped_role(mappings: dict[str, str], group_names: Iterable[str]) -> str | None:
+    """The highest role mapped to any of ``group_names`` (compared case-insensitively), or
+    None when none of them is mapped. ``mappings``: lower-cased IdP group name → role."""
+    roles = {mappings[n.lower()] for n in group_names if n and n.lower() in mappings}
+    for role in (Role.ADMIN, Role.MEMBER, Role.NO_ACCESS):
+        if role in roles:
+            return role
+    return None
+
+
+def _mappings(organization: Organization) -> dict[str, str]:
+    return {
+        m.idp_group_name.lower(): m.role
+        for m in GroupRoleMapping.objects.filter(organization=organization)
+    }
+
+
 def role_for_new_member(*, organization: Organization, group_names: Iterable[str] = ()) -> str:
     """The role a newly provisioned member gets: the highest mapped role among the IdP groups
     they arrive with, else the organization default."""
-    names = [n.lower() for n in group_names if n]
-    if names:
-        roles = {
-            m.role
-            for m in GroupRoleMapping.objects.filter(organization=organization)
-            if m.idp_group_name.lower() in names
-        }
-        for role in (Role.ADMIN, Role.MEMBER, Role.NO_ACCESS):
-            if role in roles:
-                return role
-    return organization.default_role
+    names = [n for n in group_names if n]
+    role = _highest_mapped_role(_mappings(organization), names) if names else None
+    return role or organization.default_role
+
+
+@transaction.atomic
+def memberships_apply_group_role_mappings(
+    *,
+    organization: Organization,
+    membership_ids: Iterable[Any],
+    actor: Actor,
+    action: str = "membership.role_changed",
+) -> list[Membership]:
+    """Group role mappings for members whose groups arrive after them.
+
+    Okta creates a person first (POST /Users, which carries no groups) and pushes their groups
+    afterwards (Push Groups: POST /Groups, PUT or PATCH). So "first provisioned through a
+    pushed group" is decided at the push, by this rule: when a push *adds* a member to a group,
+    and that member was provisioned by SCIM and has not signed in yet (status invited: no first
+    login and account setup in this organization), their role becomes the highest role mapped
+    to any group they are now in. If none of their groups is mapped, their role is left alone.
+
+    Never changed by a push: the role of anyone who has signed in (accepted), of members added
+    by hand or by SSO, and roles on removal from a group. A demotion that would leave the
+    organization without an active admin is skipped. Each change writes one ``action`` event
+    with the groups it came from. Returns the memberships whose role changed.
+    """
+    ids = {i.pk if isinstance(i, Membership) else i for i in membership_ids}
+    mappings = _mappings(organization) if ids else {}
+    if not mappings:
+        return []
+    pending = list(
+        Membership.objects.select_for_update()
+        .select_related("organization", "user")
+        .filter(
+            organization=organization, pk__in=ids, source=MembershipSource.SCIM,
+            status=MembershipStatus.INVITED,
+        )
+        .order_by("pk")
+    )
+    names: dict[Any, list[str]] = {m.pk: [] for m in pending}
+    for membership_id, name in GroupMember.objects.filter(
+        membership_id__in=list(names)
+    ).values_list("membership_id", "group__display_name"):
+        names[membership_id].append(name)
+    changed = []
+    for m in pending:
+        role = _highest_mapped_role(mappings, names[m.pk])
+        if role is None or role == m.role:
+            continue
+        if role != Role.ADMIN:
+            try:
+                _guard_last_admin(m, doing="demote")
+            except LastAdminError:
+                logger.info("Group role mapping skipped for the last admin %s", m.pk)
+                continue
+        old = m.role
+        m.role = role
+        m.save(update_fields=["role", "updated_at"])
+        mapped = sorted(n for n in names[m.pk] if mappings.get(n.lower()) == role)
+        audit_record(
+            organization=organization, actor=actor, action=action, target=m,
+            data={"from": old, "to": role, "groups": mapped},
+        )
+        changed.append(m)
+    return changed
 

@@ -322,6 +322,16 @@ class ScimUser(_Adapter):
 # --- Groups --------------------------------------------------------------------------------
 
 
+def _apply_group_role_mappings(group: Group, added: set, actor: Any) -> None:
+    """Members a push just added may get a mapped group's role (the rule and its limits are in
+    ``orgs.services.memberships_apply_group_role_mappings``)."""
+    if added:
+        orgs_services.memberships_apply_group_role_mappings(
+            organization=group.organization, membership_ids=added, actor=actor,
+            action="scim.user.role_changed",
+        )
+
+
 class ScimGroup(_Adapter):
     """An org group as a SCIM Group. ``obj`` comes from ``orgs.selectors.group_list``; its
     member ids come from ``orgs.selectors.group_member_ids`` (one query for a whole page)."""
@@ -364,10 +374,11 @@ class ScimGroup(_Adapter):
                     action="scim.group.created",
                 )
                 if members:
-                    orgs_services.group_set_members(
+                    added, _ = orgs_services.group_set_members(
                         group=group, actor=context.actor, memberships=members,
                         action="scim.group.members_changed",
                     )
+                    _apply_group_role_mappings(group, added, context.actor)
         except DomainError as exc:
             raise from_domain_error(exc) from exc
         return group
@@ -442,16 +453,18 @@ class ScimGroup(_Adapter):
                     group=self.obj, actor=actor, display_name=name, external_id=external_id,
                     action="scim.group.updated",
                 )
+                added: set = set()
                 if replace is not None:
-                    orgs_services.group_set_members(
+                    added, _ = orgs_services.group_set_members(
                         group=self.obj, actor=actor, memberships=replace,
                         action="scim.group.members_changed",
                     )
                 elif add or remove:
-                    orgs_services.group_change_members(
+                    added, _ = orgs_services.group_change_members(
                         group=self.obj, actor=actor, add=add, remove=remove,
                         action="scim.group.members_changed",
                     )
+                _apply_group_role_mappings(self.obj, added, actor)
         except DomainError as exc:
             raise from_domain_error(exc) from exc
 

@@ -316,8 +316,9 @@ def group_role_mapping_add(
         else:
             messages.success(
                 request,
-                f"Members first provisioned through the IdP group “{mapping.idp_group_name}” "
-                f"get the role {mapping.get_role_display()}.",
+                f"Members provisioned by SCIM who have not signed in yet get the role "
+                f"{mapping.get_role_display()} when the IdP pushes the group "
+                f"“{mapping.idp_group_name}” with them.",
             )
             return _redirect(tab_url, "group-role-mappings")
     return provisioning_tab(admin, request, org, mapping_form=form)
