@@ -9,6 +9,7 @@ import datetime as dt
 import html
 import os
 from pathlib import Path
+from urllib.parse import parse_qs, quote, quote_plus
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -43,7 +44,9 @@ async ([wrappedB64, params, publicB64, passphrase]) => {
   const priv = await subtle.exportKey("jwk", privateKey);
   const pub = await subtle.exportKey("jwk", await subtle.importKey(
     "spki", bytes(publicB64), {name: "ECDH", namedCurve: "P-256"}, true, []));
-  return {ok: true, matches: priv.x === pub.x && priv.y === pub.y && !!priv.d};
+  const pkcs8 = new Uint8Array(await subtle.exportKey("pkcs8", privateKey));
+  return {ok: true, matches: priv.x === pub.x && priv.y === pub.y && !!priv.d,
+          raw: {pkcs8: btoa(String.fromCharCode(...pkcs8)), d: priv.d}};
 }
 """
 
@@ -94,8 +97,20 @@ def test_provisioned_member_sets_up_their_account(page, live_server, settings, s
     page.fill("#passphrase-confirm", PASSPHRASE)
     assert not page.is_visible("#client-error")
     docs_screenshot(page, "account-setup")
-    page.click("#setup-submit")
+    with page.expect_request(
+        lambda r: r.method == "POST" and r.url.endswith("/account/setup/")
+    ) as sent:
+        page.click("#setup-submit")
     page.wait_for_url("**/account/")
+    # What the browser actually sent: exactly the three key fields and the CSRF token.
+    body = sent.value.post_data or ""
+    form = parse_qs(body, keep_blank_values=True, strict_parsing=True)
+    assert sorted(form) == [
+        "csrfmiddlewaretoken", "encrypted_private_key", "key_derivation", "public_key",
+    ]
+    assert all(len(values) == 1 for values in form.values())
+    for secret in (PASSPHRASE, quote_plus(PASSPHRASE), quote(PASSPHRASE)):
+        assert secret not in body
     assert "Acme" in page.text_content("#organizations")
     screenshot(page, "account")
     docs_screenshot(page, "account-page")
@@ -118,7 +133,14 @@ def test_provisioned_member_sets_up_their_account(page, live_server, settings, s
 
     args = [user.encrypted_private_key, user.key_derivation, user.public_key]
     right = page.evaluate(UNWRAP_JS, [*args, PASSPHRASE])
+    raw = right.pop("raw")
     assert right == {"ok": True, "matches": True}
+    # The raw private key (PKCS8, or its JWK scalar) was neither sent nor stored.
+    sent_values = " ".join(v for values in form.values() for v in values)
+    for secret in (raw["pkcs8"], raw["pkcs8"][:40], raw["d"]):
+        assert secret not in body and secret not in sent_values
+        assert secret not in user.encrypted_private_key and secret not in user.public_key
+    assert base64.b64decode(raw["pkcs8"]) not in wrapped
     wrong = page.evaluate(UNWRAP_JS, [*args, PASSPHRASE + "!"])
     assert wrong == {"ok": False, "error": "OperationError"}
 
