@@ -66,3 +66,13 @@ def test_tab_costs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(12):
         response = admin_client_.get(url("sso_provisioning", org))
     assert len(response.context["events"]) == 25
+
+
+def test_filtered_link_opens_the_audit_log_on_that_action_of_the_org(
+    admin_client_, url, org, events
+):
+    response = admin_client_.get(url("sso_provisioning", org), {"action": "scim.user.created"})
+    changelist = admin_client_.get(response.context["audit_log_url"])
+    assert changelist.status_code == 200
+    shown = [e.action for e in changelist.context["cl"].result_list]
+    assert shown == ["scim.user.created"]
