@@ -131,3 +131,38 @@ def test_tab_shows_the_scim_url(admin_client_, url, org, settings):
     settings.BASE_URL = "https://roster.example.com"
     html = admin_client_.get(url("sso_provisioning", org)).content.decode()
     assert "<code>https://roster.example.com/scim/v2</code>" in html
+
+
+def test_the_toggle_takes_effect_at_once_for_the_scim_api_and_keeps_everything(
+    admin_client_, url, org
+):
+    """Disable on the tab → the next SCIM call is 403 with a SCIM error; enable again → the
+    same token works and the members Okta made are all still there."""
+    import json
+
+    from django.test import Client
+
+    from orgs.audit import Actor
+    from orgs.models import Membership
+    from scim.services import scim_token_create
+
+    token = scim_token_create(organization=org, actor=Actor.system(), description="Okta")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token.plaintext}")
+    created = api.post("/scim/v2/Users", json.dumps({"userName": "kept@okta.local"}),
+                       content_type="application/scim+json")
+    assert created.status_code == 201
+    uid = json.loads(created.content)["id"]
+
+    admin_client_.post(url("scim_disable", org))
+    refused = api.get("/scim/v2/Users")
+    assert refused.status_code == 403
+    assert refused["Content-Type"].startswith("application/scim+json")
+    assert json.loads(refused.content)["status"] == "403"
+    assert Membership.objects.filter(pk=uid, is_active=True).exists()
+    token.token.refresh_from_db()
+    assert token.token.status == "active"
+
+    admin_client_.post(url("scim_enable", org))
+    listed = api.get("/scim/v2/Users")
+    assert listed.status_code == 200
+    assert uid in [r["id"] for r in json.loads(listed.content)["Resources"]]
