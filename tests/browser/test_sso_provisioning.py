@@ -9,14 +9,17 @@ saved to artifacts/screenshots/ (the README's screenshots come from here).
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
-from orgs.models import AuditEvent
+from orgs.models import AuditEvent, Membership, Role
 from scim.models import ScimToken
 from tests.browser.conftest import admin_login
 from tests.factories import (
@@ -25,6 +28,27 @@ from tests.factories import (
     OrganizationFactory,
     SamlConnectionFactory,
 )
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Screens the README's "Connect Okta" section shows: artifact name → docs/screenshots name.
+DOCS_SCREENS = {
+    "provisioning-tab": "sso-provisioning-tab",
+    "scim-enable-confirm": "scim-enable-confirm",
+    "scim-enabled": "scim-enabled",
+    "scim-manage-tokens": "scim-manage-tokens",
+    "scim-new-token-blurred": "scim-new-token",
+    "scim-activity": "scim-activity",
+}
+
+
+def shot(screenshot, page, name: str) -> None:
+    """Save the screen as a test artifact and, when ROSTER_DOCS_SCREENSHOTS is set, as the
+    README's copy of it (ordinary runs leave the committed files alone)."""
+    path = screenshot(page, name)
+    if name in DOCS_SCREENS and os.environ.get("ROSTER_DOCS_SCREENSHOTS"):
+        DOCS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOCS / f"{DOCS_SCREENS[name]}.png")
+
 
 # Straight to the live server, whatever proxy the environment configures.
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -88,27 +112,35 @@ def test_org_admin_connects_okta_on_the_sso_page(page: Page, live_server, settin
     page.get_by_role("tab", name="Provisioning").click()
     toggle = page.get_by_role("switch", name="Enable SCIM provisioning")
     expect(toggle).to_have_attribute("aria-checked", "false")
-    screenshot(page, "provisioning-tab")
+    shot(screenshot, page, "provisioning-tab")
 
     # Enable SCIM provisioning: confirm, then the tab says so.
     toggle.click()
-    screenshot(page, "scim-enable-confirm")
+    shot(screenshot, page, "scim-enable-confirm")
     page.get_by_role("button", name="Yes, enable SCIM provisioning").click()
     expect(page.locator(".messagelist")).to_contain_text("SCIM provisioning is enabled for Acme")
     expect(toggle).to_have_attribute("aria-checked", "true")
-    screenshot(page, "scim-enabled")
+    shot(screenshot, page, "scim-enabled")
+
+    # Group role mappings: members Okta pushes in "Roster Admins" before their first login
+    # become admins.
+    page.get_by_label("IdP group name:").fill("Roster Admins")
+    page.get_by_label("Role:").select_option("admin")
+    page.get_by_role("button", name="Add mapping").click()
+    expect(page.locator(".messagelist")).to_contain_text("get the role Admin")
+    expect(page.locator("#group-role-mappings tbody tr")).to_contain_text("Roster Admins")
 
     # Manage SCIM Tokens → Create → the SCIM URL and the New SCIM Token, with copy buttons.
     page.get_by_role("link", name="Manage SCIM Tokens").click()
     expect(page.get_by_label("Expires after (days)")).to_have_value("365")
     page.get_by_label("Description").fill("Okta")
-    screenshot(page, "scim-manage-tokens")
+    shot(screenshot, page, "scim-manage-tokens")
     scim_url, token = create_token(page, "Okta")
     expect(page.get_by_text("it is shown only once")).to_be_visible()
     screenshot(page, "scim-new-token")
     # The README's copy of this screen must not show even a throwaway token in clear.
     page.add_style_tag(content="#new-scim-token { filter: blur(5px); }")
-    screenshot(page, "scim-new-token-blurred")
+    shot(screenshot, page, "scim-new-token-blurred")
     assert scim_url == f"{live_server.url}/scim/v2"
     assert token.startswith("rst_scim_")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
@@ -125,6 +157,14 @@ def test_org_admin_connects_okta_on_the_sso_page(page: Page, live_server, settin
     assert body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:ListResponse"]
     status, body = scim_call(f"{scim_url}/Users", token, OKTA_USER)  # Okta pushes a person
     assert status == 201, body
+    member_id = body["id"]
+    assert Membership.objects.get(pk=member_id).role == Role.MEMBER
+    status, body = scim_call(f"{scim_url}/Groups", token, {  # ... then Push Groups
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": "Roster Admins", "members": [{"value": member_id}],
+    })
+    assert status == 201, body
+    assert Membership.objects.get(pk=member_id).role == Role.ADMIN  # the mapped role
 
     # A reload re-sends the create POST: nothing new is made and the token is not shown.
     page.reload()
@@ -181,13 +221,14 @@ def test_org_admin_connects_okta_on_the_sso_page(page: Page, live_server, settin
     assert actions[:3] == ["org.scim.disabled", "scim.token.created", "scim.token.revoked"]
     assert actions[-2:] == ["scim.token.created", "org.scim.enabled"]
     assert "scim.user.created" in actions
+    assert "scim.user.role_changed" in actions
     page.get_by_label("Action:").select_option("scim.user.created")
     page.get_by_role("button", name="Filter").click()
     rows = page.locator("#scim-activity tbody tr")
     expect(rows).to_have_count(1)
     expect(rows).to_contain_text("test.user@okta.local")
     expect(rows).to_contain_text("SCIM token rst_scim_")
-    screenshot(page, "scim-activity")
+    shot(screenshot, page, "scim-activity")
     assert fresh not in page.content()
 
 
