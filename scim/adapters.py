@@ -49,6 +49,26 @@ def _pick(body: dict[str, Any], name: str) -> tuple[bool, Any]:
     return False, None
 
 
+# Core User attributes kept only in the SCIM profile, under these names (Entra ID's default
+# mappings and the rest of RFC 7643 §4.1's singular and address/phone attributes).
+PROFILE_ATTRIBUTES = (
+    "nickName", "profileUrl", "title", "userType", "preferredLanguage", "locale", "timezone",
+    "phoneNumbers", "addresses",
+)
+
+
+def _kept(value: Any) -> Any:
+    """``value`` without empty parts, or None when nothing is left: an IdP clearing an
+    attribute sends ``null``, ``""`` or an emptied object, and GET then omits it."""
+    if isinstance(value, dict):
+        value = {k: v for k, v in ((k, _kept(v)) for k, v in value.items()) if v is not None}
+    elif isinstance(value, list):
+        value = [v for v in map(_kept, value) if v is not None]
+    elif isinstance(value, str) and not value:
+        return None
+    return value if value or value is False else None
+
+
 def _strip(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
@@ -138,6 +158,7 @@ class ScimUser(_Adapter):
             "externalId": m.external_id or None,
             "name": name or None,
             "displayName": (profile.display_name if profile else "") or None,
+            **{key: copy.deepcopy(extra.get(key)) or None for key in PROFILE_ATTRIBUTES},
             "emails": emails or None,
             "active": m.is_active,
             ENTERPRISE_SCHEMA: copy.deepcopy(extra.get(ENTERPRISE_SCHEMA) or {}),
@@ -167,9 +188,10 @@ class ScimUser(_Adapter):
     @classmethod
     def state_from_body(cls, body: dict[str, Any], current: dict[str, Any] | None) -> dict:
         """A full resource body (POST or PUT) as state. Attributes we do not keep (password,
-        locale, groups, meta …) are ignored, as RFC 7644 §3.3 allows."""
+        roles, groups, meta …) are ignored, as RFC 7644 §3.3 allows."""
         state: dict[str, Any] = {}
-        for name in ("userName", "externalId", "name", "displayName", "emails", "active"):
+        for name in ("userName", "externalId", "name", "displayName", "emails", "active",
+                     *PROFILE_ATTRIBUTES):
             attr = cls.schema.attribute(USER_SCHEMA, name)
             found, value = _pick(body, name)
             state[name] = coerce(attr, value, name) if found else None
@@ -182,9 +204,10 @@ class ScimUser(_Adapter):
                 try:
                     attr = cls.schema.attribute(ENTERPRISE_SCHEMA, key)
                 except ScimError:
-                    continue  # e.g. manager: not advertised, not kept
-                if value is not None:
-                    enterprise[attr["name"]] = coerce(attr, value, key)
+                    continue  # not advertised, not kept
+                coerced = _kept(coerce(attr, value, key))
+                if coerced is not None:
+                    enterprise[attr["name"]] = coerced
         state[ENTERPRISE_SCHEMA] = enterprise
         if not isinstance(state["userName"], str) or not state["userName"].strip():
             raise bad_request("userName is required.")
@@ -296,7 +319,7 @@ class ScimUser(_Adapter):
             raise from_domain_error(exc) from exc
 
     def _save_profile(self, old: dict[str, Any], new: dict[str, Any]) -> None:
-        keys = ("displayName", "emails", ENTERPRISE_SCHEMA)
+        keys = ("displayName", "emails", ENTERPRISE_SCHEMA, *PROFILE_ATTRIBUTES)
         old_formatted = (old["name"] or {}).get("formatted")
         new_formatted = (new["name"] or {}).get("formatted")
         if all(old[k] == new[k] for k in keys) and old_formatted == new_formatted:
@@ -308,8 +331,13 @@ class ScimUser(_Adapter):
             attributes["emails"] = new["emails"] or []
         if new_formatted:
             attributes["name.formatted"] = new_formatted
-        if new[ENTERPRISE_SCHEMA]:
-            attributes[ENTERPRISE_SCHEMA] = new[ENTERPRISE_SCHEMA]
+        for key in PROFILE_ATTRIBUTES:
+            value = _kept(new[key])
+            if value is not None:
+                attributes[key] = value
+        enterprise = _kept(new[ENTERPRISE_SCHEMA])
+        if enterprise:
+            attributes[ENTERPRISE_SCHEMA] = enterprise
         scim_profile_update(
             membership=self.obj, actor=self.context.actor,
             display_name=new["displayName"] or "", attributes=attributes,

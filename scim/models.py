@@ -51,8 +51,10 @@ class ScimUserProfile(models.Model):
     """What the IdP says about a member that the domain model has no column for.
 
     The SCIM User schema we advertise includes ``displayName``, ``name.formatted``, the IdP's
-    ``emails`` list and the Enterprise User extension; a SCIM client must read back what it
-    wrote, so they are kept here, one row per SCIM-managed membership. The account's own email
+    ``emails`` list, the other RFC 7643 attributes Entra ID maps by default (``title``,
+    ``preferredLanguage``, ``phoneNumbers``, ``addresses`` …) and the Enterprise User extension;
+    a SCIM client must read back what it wrote, so they are kept here, one row per
+    SCIM-managed membership. The account's own email
     and names stay on ``orgs.User``. Written only by ``scim.services.scim_profile_update``.
     """
 
@@ -62,7 +64,8 @@ class ScimUserProfile(models.Model):
     )
     display_name = models.CharField(max_length=255, blank=True)
     # The rest of the advertised attributes, keyed by their SCIM names: "name.formatted",
-    # "emails" (list of {value, type, primary}) and the enterprise extension's dict.
+    # "emails" (list of {value, type, primary}), scim.adapters.PROFILE_ATTRIBUTES ("title",
+    # "phoneNumbers", "addresses" …) and the enterprise extension's dict.
     attributes = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -26,6 +26,11 @@ from scim.schemas import PATCH_OP
 
 _FILTER = re.compile(r'^\s*([A-Za-z$][\w$-]*)\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$', re.IGNORECASE)
 _NAME = re.compile(r"^[A-Za-z$][\w$-]*$")
+# Singular complex attributes a client may send as their ``value`` alone.
+BARE_VALUE_ATTRIBUTES = frozenset({"manager"})
+# Sub-attributes that only qualify an item of a multi-valued attribute: an item left with
+# nothing else (``{"type": "fax"}`` after its value was removed) is dropped.
+_QUALIFIERS = frozenset({"type", "primary"})
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,9 @@ def coerce(attr: dict[str, Any], value: Any, where: str) -> Any:
             return value.strip().lower() == "true"
         raise bad_request(f"{where} must be a boolean.")
     if kind == "complex":
+        if attr["name"] in BARE_VALUE_ATTRIBUTES and isinstance(value, str):
+            # Entra sends the enterprise manager as the manager's id alone.
+            return {"value": value} if value else None
         if not isinstance(value, dict):
             raise bad_request(f"{where} must be an object.")
         out = {}
@@ -261,8 +269,10 @@ class PatchApplier:
             container[name] = current
             return
         coerced = coerce(attr, value, where)
-        if attr["type"] == "complex" and op == "add" and isinstance(container.get(name), dict):
-            container[name] = {**container[name], **(coerced or {})}
+        if attr["type"] == "complex" and coerced and isinstance(container.get(name), dict):
+            # RFC 7644 §3.5.2.1 and §3.5.2.3: add and replace both set the sub-attributes
+            # given and leave the others unchanged.
+            container[name] = {**container[name], **coerced}
         else:
             if coerced is None and attr.get("required"):
                 raise bad_request(f"{name} is required.")
@@ -322,6 +332,7 @@ class PatchApplier:
             else:
                 for i in matches:
                     i.pop(sub["name"], None)
+                container[name] = [i for i in items if set(i) - _QUALIFIERS] or None
             return
         if sub is not None:
             coerced = coerce(sub, value, where)

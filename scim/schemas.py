@@ -74,12 +74,44 @@ def user_schema() -> dict[str, Any]:
             _attr("givenName", description="Given name."),
         ]),
         _attr("displayName", description="The name shown for the member."),
+        # RFC 7643 §4.1.1 singular attributes that Entra ID maps by default (title,
+        # preferredLanguage) or offers in its target list; kept as the IdP sends them.
+        _attr("nickName", description="The casual name the member goes by."),
+        _attr("profileUrl", "reference", reference_types=["external"],
+              description="A URI of the member's online profile."),
+        _attr("title", description="The member's job title."),
+        _attr("userType", description="How the organization classifies the member "
+                                      "(e.g. Employee, Contractor)."),
+        _attr("preferredLanguage", description="The member's preferred written or spoken "
+                                               "language (e.g. en-US)."),
+        _attr("locale", description="The member's default location for localisation "
+                                    "(e.g. en-US)."),
+        _attr("timezone", description="The member's time zone (e.g. America/Los_Angeles)."),
         # Required here because a member must have an email to be invited; when it is absent
         # a userName that is an email address is used instead.
         _attr("emails", "complex", multi=True, required=True,
               description="Email addresses; the primary one is the account's email at creation.",
               sub=[
                   _attr("value", required=True, description="An email address."),
+                  _attr("type", description="work, home or other.",
+                        canonical=["work", "home", "other"]),
+                  _attr("primary", "boolean", description="The primary address."),
+              ]),
+        _attr("phoneNumbers", "complex", multi=True,
+              description="Phone numbers; at most one of each type is usual.", sub=[
+                  _attr("value", description="A phone number, as the IdP formats it."),
+                  _attr("type", description="work, mobile, fax, home, pager or other.",
+                        canonical=["work", "mobile", "fax", "home", "pager", "other"]),
+                  _attr("primary", "boolean", description="The primary number."),
+              ]),
+        _attr("addresses", "complex", multi=True, description="Physical mailing addresses.",
+              sub=[
+                  _attr("formatted", description="The full address, as it would be printed."),
+                  _attr("streetAddress", description="Street, house number and the like."),
+                  _attr("locality", description="City or locality."),
+                  _attr("region", description="State or region."),
+                  _attr("postalCode", description="Zip or postal code."),
+                  _attr("country", description="Country, ISO 3166-1 alpha-2 (e.g. US)."),
                   _attr("type", description="work, home or other.",
                         canonical=["work", "home", "other"]),
                   _attr("primary", "boolean", description="The primary address."),
@@ -99,7 +131,12 @@ def user_schema() -> dict[str, Any]:
 
 def enterprise_schema() -> dict[str, Any]:
     return _schema(ENTERPRISE_SCHEMA, "EnterpriseUser", "Enterprise User extension.", [
-        _attr(name, description=f"The member's {name}.") for name in ENTERPRISE_ATTRIBUTES
+        *(_attr(name, description=f"The member's {name}.") for name in ENTERPRISE_ATTRIBUTES),
+        # Entra maps its manager reference to the manager's id here (a bare id string in its
+        # PATCHes). Kept as sent; $ref and displayName are not kept, so not advertised.
+        _attr("manager", "complex", description="The member's manager.", sub=[
+            _attr("value", description="The manager's User id."),
+        ]),
     ])
 
 

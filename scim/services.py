@@ -118,7 +118,8 @@ def scim_profile_update(
     attributes: dict[str, Any] | None = None,
 ) -> ScimUserProfile:
     """Store what the IdP says about a member beyond the domain fields (displayName,
-    name.formatted, its emails list, the enterprise extension). ``None`` leaves a part as is;
+    name.formatted, its emails list, title, phoneNumbers, addresses and the other profile
+    attributes, the enterprise extension). ``None`` leaves a part as is;
     only a real change is written and audited."""
     profile, _ = ScimUserProfile.objects.select_for_update().get_or_create(
         membership_id=membership.pk

@@ -78,13 +78,19 @@ def test_schemas_list_only_supported_attributes(scim):
     }
     assert _names(by_id[USER_SCHEMA]) == {
         "userName": [], "name": ["familyName", "formatted", "givenName"], "displayName": [],
-        "emails": ["primary", "type", "value"], "active": [],
+        "nickName": [], "profileUrl": [], "title": [], "userType": [], "preferredLanguage": [],
+        "locale": [], "timezone": [],
+        "emails": ["primary", "type", "value"],
+        "phoneNumbers": ["primary", "type", "value"],
+        "addresses": ["country", "formatted", "locality", "postalCode", "primary", "region",
+                      "streetAddress", "type"],
+        "active": [],
         "groups": ["$ref", "display", "value"],
     }
     assert _names(by_id[GROUP_SCHEMA]) == {"displayName": [], "members": ["$ref", "value"]}
     assert _names(by_id[ENTERPRISE]) == {
         "employeeNumber": [], "costCenter": [], "organization": [], "division": [],
-        "department": [],
+        "department": [], "manager": ["value"],
     }
     user_name = by_id[USER_SCHEMA]["attributes"][0]
     assert (user_name["required"], user_name["caseExact"], user_name["uniqueness"]) == (
@@ -123,3 +129,33 @@ def test_unimplemented_features_are_501(scim, path):
     response = scim.post(path, {})
     assert response.status_code == 501
     assert scim_body(response) == error(501, "This SCIM feature is not supported.")
+
+
+def _shape(attr: dict) -> tuple:
+    return (attr["type"], attr["multiValued"], attr["mutability"], attr["returned"],
+            attr["required"])
+
+
+def test_entra_default_attributes_are_advertised_with_rfc_7643_types(scim):
+    """Entra ID's default mappings for a non-gallery app, as RFC 7643 §4.1 and §4.3 type them."""
+    body = scim_body(scim.get("/Schemas"))
+    by_id = {s["id"]: {a["name"]: a for a in s["attributes"]} for s in body["Resources"]}
+    user, enterprise = by_id[USER_SCHEMA], by_id[ENTERPRISE]
+    string = ("string", False, "readWrite", "default", False)
+    for name in ("nickName", "title", "userType", "preferredLanguage", "locale", "timezone"):
+        assert _shape(user[name]) == string, name
+        assert user[name]["caseExact"] is False
+    assert _shape(user["profileUrl"]) == ("reference", False, "readWrite", "default", False)
+    assert user["profileUrl"]["referenceTypes"] == ["external"]
+    for name in ("phoneNumbers", "addresses"):
+        assert _shape(user[name]) == ("complex", True, "readWrite", "default", False), name
+        subs = {s["name"]: s for s in user[name]["subAttributes"]}
+        assert _shape(subs["primary"]) == ("boolean", False, "readWrite", "default", False)
+        assert all(_shape(s) == string for n, s in subs.items() if n != "primary"), name
+    phone_types = {s["name"]: s for s in user["phoneNumbers"]["subAttributes"]}["type"]
+    assert {"work", "mobile", "fax"} <= set(phone_types["canonicalValues"])
+    address_types = {s["name"]: s for s in user["addresses"]["subAttributes"]}["type"]
+    assert "work" in address_types["canonicalValues"]
+    assert _shape(enterprise["manager"]) == ("complex", False, "readWrite", "default", False)
+    assert [_shape(s) for s in enterprise["manager"]["subAttributes"]] == [string]
+    assert _shape(enterprise["employeeNumber"]) == string

@@ -138,12 +138,19 @@ def test_patch_value_errors(scim, uid):
 
 
 @pytest.mark.parametrize("path,detail,scim_type", [
-    ("nickName", "'nickName' is not an attribute we support.", "invalidPath"),
+    ("roles", "'roles' is not an attribute we support.", "invalidPath"),
+    ('ims[type eq "work"].value', "'ims' is not an attribute we support.", "invalidPath"),
+    ('addresses[type eq "work"].street', "addresses.street is not an attribute we support.",
+     "invalidPath"),
+    ("phoneNumbers.display", "phoneNumbers.display is not an attribute we support.",
+     "invalidPath"),
     ("name.middleName", "name.middleName is not an attribute we support.", "invalidPath"),
     ("urn:example:ext:department", "'urn:example:ext:department' is not a schema we support.",
      "invalidPath"),
-    ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
-     "'manager' is not an attribute we support.", "invalidPath"),
+    ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:secretary",
+     "'secretary' is not an attribute we support.", "invalidPath"),
+    ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.displayName",
+     "manager.displayName is not an attribute we support.", "invalidPath"),
     ("id", "'id' is read-only.", "mutability"),
     ("meta", "'meta' is read-only.", "mutability"),
     ("groups", "groups is read-only.", "mutability"),

@@ -41,6 +41,7 @@ def expected_user(uid: str, **changes) -> dict:
         "externalId": "00ujl29u0le5T6Aj10h7",
         "name": {"givenName": "Test", "familyName": "User"},
         "displayName": "Test User",
+        "locale": "en-US",  # Okta sends it on create; a SCIM client reads back what it wrote
         "emails": [{"primary": True, "value": "test.user@okta.local", "type": "work"}],
         "active": True,
         "groups": [],

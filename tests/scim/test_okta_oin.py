@@ -126,7 +126,7 @@ def test_operations_in_one_request_are_atomic(scim):
     uid = scim_body(scim.get("/Users"))["Resources"][0]["id"]
     response = scim.patch(f"/Users/{uid}", _patch(
         {"op": "replace", "value": {"active": False}},
-        {"op": "replace", "path": "nickName", "value": "JJ"},
+        {"op": "replace", "path": "roles", "value": "JJ"},
     ))
     assert response.status_code == 400
     assert Membership.objects.get(pk=uid).is_active is True

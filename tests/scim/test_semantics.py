@@ -103,7 +103,7 @@ def test_enterprise_extension_round_trip(scim):
     }))["id"]
     body = scim_body(scim.get(f"/Users/{uid}"))
     assert body["schemas"] == ["urn:ietf:params:scim:schemas:core:2.0:User", ext]
-    assert body[ext] == {"department": "R&D", "employeeNumber": "42"}
+    assert body[ext] == {"department": "R&D", "employeeNumber": "42", "manager": {"value": "x"}}
     response = scim.patch(f"/Users/{uid}", {"Operations": [{"op": "remove", "path": ext}]})
     assert ext not in scim_body(response)
     assert ScimUserProfile.objects.get(membership_id=uid).attributes.get(ext) is None
@@ -156,3 +156,20 @@ def test_group_put_keeps_external_id_it_leaves_out_and_patch_removes_it(scim):
     response = scim.patch(f"/Groups/{gid}", {"Operations": [
         {"op": "remove", "path": "externalId"}]})
     assert "externalId" not in scim_body(response)
+
+
+def test_replace_of_a_complex_attribute_keeps_the_sub_attributes_it_leaves_out(scim):
+    """RFC 7644 §3.5.2.3: sub-attributes not in the replace value are left unchanged."""
+    uid = scim_body(scim.post("/Users", {
+        "userName": "jane@example.com",
+        "name": {"givenName": "Jane", "familyName": "Doe", "formatted": "Jane Doe"},
+    }))["id"]
+    response = scim.patch(f"/Users/{uid}", {"Operations": [
+        {"op": "replace", "path": "name", "value": {"givenName": "Janet"}}]})
+    assert scim_body(response)["name"] == {
+        "givenName": "Janet", "familyName": "Doe", "formatted": "Jane Doe"}
+    response = scim.patch(f"/Users/{uid}", {"Operations": [
+        {"op": "replace", "value": {"name": {"familyName": "Roe"}}}]})
+    assert scim_body(response)["name"] == {
+        "givenName": "Janet", "familyName": "Roe", "formatted": "Jane Doe"}
+    assert User.objects.get(email="jane@example.com").last_name == "Roe"
