@@ -184,36 +184,59 @@ def _attribute_names(raw: Any, schema_id: str) -> list[tuple[str, str | None]]:
     return names
 
 
+def _only(value: dict[str, Any], subs: set[str]) -> dict[str, Any]:
+    return {k: v for k, v in value.items() if k.lower() in subs}
+
+
+def _without(value: dict[str, Any], sub: str) -> dict[str, Any]:
+    return {k: v for k, v in value.items() if k.lower() != sub}
+
+
 def project(
     doc: dict[str, Any], attributes: list[tuple[str, str | None]],
     excluded: list[tuple[str, str | None]],
 ) -> dict[str, Any]:
     """Apply ``attributes`` / ``excludedAttributes`` (RFC 7644 §3.4.2.5); id, schemas and meta
-    are always returned."""
+    are always returned. A sub-attribute (``name.givenName``, ``phoneNumbers.value``) selects
+    or drops that key in the complex value, or in each item of a multi-valued one."""
     by_lower = {k.lower(): k for k in doc}
     if attributes:
         out = {k: v for k, v in doc.items() if k in ALWAYS_RETURNED}
+        wanted: dict[str, set[str] | None] = {}  # key -> sub-attributes, None for all of it
         for top, sub in attributes:
             key = by_lower.get(top.lower())
             if key is None or key in ALWAYS_RETURNED:
                 continue
+            if sub is None:
+                wanted[key] = None
+            elif key not in wanted or wanted[key] is not None:
+                wanted.setdefault(key, set()).add(sub.lower())
+        for key, subs in wanted.items():
             value = doc[key]
-            if sub is None or not isinstance(value, dict):
+            if subs is None:
                 out[key] = value
+            elif isinstance(value, dict):
+                if picked := _only(value, subs):
+                    out[key] = picked
+            elif isinstance(value, list):
+                items = [_only(i, subs) if isinstance(i, dict) else i for i in value]
+                if items := [i for i in items if i]:
+                    out[key] = items
             else:
-                sub_key = next((k for k in value if k.lower() == sub.lower()), None)
-                if sub_key is not None:
-                    out.setdefault(key, {})[sub_key] = value[sub_key]
+                out[key] = value
         return out
     out = dict(doc)
     for top, sub in excluded:
         key = by_lower.get(top.lower())
-        if key is None or key in ALWAYS_RETURNED:
+        if key is None or key in ALWAYS_RETURNED or key not in out:
             continue
+        value = out[key]
         if sub is None:
-            out.pop(key, None)
-        elif isinstance(out[key], dict):
-            out[key] = {k: v for k, v in out[key].items() if k.lower() != sub.lower()}
+            out.pop(key)
+        elif isinstance(value, dict):
+            out[key] = _without(value, sub.lower())
+        elif isinstance(value, list):
+            out[key] = [_without(i, sub.lower()) if isinstance(i, dict) else i for i in value]
     return out
 
 

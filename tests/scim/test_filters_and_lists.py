@@ -189,3 +189,31 @@ def test_root_search_spans_users_then_groups(scim):
     assert scim_body(response)["scimType"] == "invalidFilter"
     response = scim.get("/.search")
     assert response.status_code == 405
+
+
+def test_attributes_select_sub_attributes_of_multi_valued_ones(scim):
+    uid = scim_body(scim.post("/Users", {
+        "userName": "ann@example.com", "name": {"givenName": "Ann", "familyName": "Lee"},
+        "phoneNumbers": [{"type": "work", "value": "+1 555 0100"}, {"type": "fax"}],
+    }))["id"]
+    body = scim_body(scim.get(f"/Users/{uid}?attributes=phoneNumbers.value,emails.value,"
+                              "name.familyName,name.givenName"))
+    assert body == {"schemas": body["schemas"], "id": uid, "meta": body["meta"],
+                    "phoneNumbers": [{"value": "+1 555 0100"}],
+                    "emails": [{"value": "ann@example.com"}],
+                    "name": {"givenName": "Ann", "familyName": "Lee"}}
+    body = scim_body(scim.get(f"/Users/{uid}?attributes=name.givenName,name"))
+    assert body["name"] == {"givenName": "Ann", "familyName": "Lee"}
+    body = scim_body(scim.get(f"/Users/{uid}?excludedAttributes=phoneNumbers.type,emails.type"))
+    assert body["phoneNumbers"] == [{"value": "+1 555 0100"}, {}]
+    assert body["emails"] == [{"value": "ann@example.com", "primary": True}]
+
+
+def test_excluding_an_attribute_and_its_sub_attribute_together(scim):
+    """excludedAttributes=name,name.givenName was a KeyError (500) once name was gone."""
+    uid = scim_body(scim.post("/Users", {
+        "userName": "ann@example.com", "name": {"givenName": "Ann", "familyName": "Lee"},
+    }))["id"]
+    response = scim.get(f"/Users/{uid}?excludedAttributes=name,name.givenName,title.x")
+    assert response.status_code == 200
+    assert "name" not in scim_body(response)
