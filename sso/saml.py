@@ -22,6 +22,8 @@ from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.constants import OneLogin_Saml2_Constants
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 from onelogin.saml2.settings import OneLogin_Saml2_Settings
+from onelogin.saml2.utils import OneLogin_Saml2_Utils
+from onelogin.saml2.xml_utils import OneLogin_Saml2_XML
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -120,6 +122,28 @@ def sp_metadata(connection: SamlConnection) -> str:
     sp_settings = OneLogin_Saml2_Settings(saml_settings(connection), sp_validation_only=True)
     metadata = sp_settings.get_sp_metadata()
     return metadata.decode() if isinstance(metadata, bytes) else metadata
+
+
+def addressed_to_another_organization(saml_response: str, organization: Organization) -> bool:
+    """Whether a response that failed validation names another organization of ours (its ACS
+    or SP entity id as Destination, Recipient or Audience), so the refusal can say so.
+
+    The XML is *not* verified here: this only picks the wording of a refusal, never accepts
+    anything. Parsed with python3-saml's hardened parser (no DTDs, no entities)."""
+    try:
+        root = OneLogin_Saml2_XML.to_etree(OneLogin_Saml2_Utils.b64decode(saml_response))
+    except Exception:  # undecodable: nothing to say about it
+        return False
+    ours = f"{_base_url()}/sso/saml/"
+    own = {acs_url(organization), sp_entity_id(organization)}
+    ns = "{" + OneLogin_Saml2_Constants.NS_SAML + "}"
+    values = [root.get("Destination")]
+    values += [n.text for n in root.iter(ns + "Audience")]
+    values += [n.get("Recipient") for n in root.iter(ns + "SubjectConfirmationData")]
+    return any(
+        isinstance(v, str) and v.strip().startswith(ours) and v.strip() not in own
+        for v in values
+    )
 
 
 # --- certificates and IdP metadata ---------------------------------------------------------

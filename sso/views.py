@@ -187,7 +187,12 @@ def acs(request: HttpRequest, slug: str) -> HttpResponse:
     except Exception as exc:  # undecodable base64 or XML fails before validation starts
         return refuse("invalid_response", detail=f"Unreadable response ({type(exc).__name__}).")
     if auth.get_errors() or not auth.is_authenticated():
-        return refuse("invalid_response", detail=auth.get_last_error_reason() or "")
+        reason = (
+            "wrong_organization"
+            if saml.addressed_to_another_organization(request.POST["SAMLResponse"], org)
+            else "invalid_response"
+        )
+        return refuse(reason, detail=auth.get_last_error_reason() or "")
 
     in_response_to = auth.get_last_response_in_response_to()
     if pending is not None and in_response_to != request_id:

@@ -272,12 +272,34 @@ def test_another_orgs_assertion_is_refused(client, saml_org, other_org, idp):
     MembershipFactory(organization=other_org, user=user)
     xml = good_response(idp, other_org, user.email)
 
+    response = post_acs(client, saml_org, xml)
+
     assert_refused(
-        post_acs(client, saml_org, xml),
+        response,
         saml_org,
-        "invalid_response",
+        "wrong_organization",
         because="instead of https://sp.example.com/sso/saml/globex/acs/",
     )
+    assert b"meant for another organization" in response.content
+
+
+def test_another_orgs_assertion_rewrapped_for_this_org_is_refused(
+    client, saml_org, other_org, idp
+):
+    """The signed assertion is Globex's; the (unsigned) Response around it is made to name
+    Acme's ACS. The audience and recipient inside the signature still say Globex."""
+    connect(other_org, idp)
+    user = UserFactory(email="both@okta.local", setup_completed_at=dt.datetime.now(dt.UTC))
+    MembershipFactory(organization=saml_org, user=user)
+    assertion = idp.sign(idp.assertion(
+        email=user.email, audience=saml.sp_entity_id(other_org),
+        recipient=saml.acs_url(other_org),
+    ))
+    xml = idp.wrap(assertion, destination=saml.acs_url(saml_org))
+
+    response = post_acs(client, saml_org, xml)
+
+    assert_refused(response, saml_org, "wrong_organization", because="not a valid audience")
 
 
 def test_relay_state_of_another_org_is_refused(client, saml_org, other_org, member, idp):
