@@ -526,3 +526,53 @@ def test_login_start_for_an_org_without_active_saml(client, saml_org):
     )
     assert response.status_code == 404
     assert b"Single sign-on is not active" in response.content
+
+
+def test_replay_protection_lasts_until_the_assertion_expires(client, saml_org, member, idp):
+    """A long-lived assertion stays spent for its whole life (plus the clock drift python3-saml
+    allows), in the shared cache every worker reads."""
+    from django.core.cache import cache
+    from django.db import connection
+
+    from sso.views import CLOCK_DRIFT, _assertion_key
+
+    if "DatabaseCache" not in type(cache).__name__:
+        pytest.skip("reads the expiry from the database cache's table")
+    assertion_id = new_id()
+    xml = good_response(
+        idp, saml_org, member.user.email, assertion_id=assertion_id,
+        lifetime=dt.timedelta(hours=8),
+    )
+    assert post_acs(client, saml_org, xml).status_code == 302
+
+    key = cache.make_key(_assertion_key(saml_org, assertion_id))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT expires FROM roster_cache WHERE cache_key = %s", [key])
+        (expires,) = cursor.fetchone()
+    if isinstance(expires, str):  # SQLite hands back text
+        expires = dt.datetime.fromisoformat(expires)
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=dt.UTC)
+    not_on_or_after = dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)
+    assert expires >= not_on_or_after + dt.timedelta(seconds=CLOCK_DRIFT - 30)
+
+
+def test_deactivated_account_is_refused(client, saml_org, member, sign_in):
+    """The person's whole account is disabled (not only this membership)."""
+    member.user.is_active = False
+    member.user.save()
+    assert_refused(sign_in(saml_org, member.user.email), saml_org, "deactivated")
+
+
+def test_no_access_role_is_refused(client, saml_org, member, sign_in):
+    member.role = Role.NO_ACCESS
+    member.save()
+    response = sign_in(saml_org, member.user.email)
+    assert_refused(response, saml_org, "no_access")
+    assert b"gives no access" in response.content
+
+
+def test_just_in_time_provisioning_is_off_by_default():
+    from orgs.models import Organization
+
+    assert Organization._meta.get_field("sso_jit_provisioning").default is False
