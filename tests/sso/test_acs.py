@@ -531,12 +531,12 @@ def test_login_start_for_an_org_without_active_saml(client, saml_org):
 def test_replay_protection_lasts_until_the_assertion_expires(client, saml_org, member, idp):
     """A long-lived assertion stays spent for its whole life (plus the clock drift python3-saml
     allows), in the shared cache every worker reads."""
-    from django.core.cache import cache
+    from django.core.cache import cache, caches
     from django.db import connection
 
     from sso.views import CLOCK_DRIFT, _assertion_key
 
-    if "DatabaseCache" not in type(cache).__name__:
+    if "DatabaseCache" not in type(caches["default"]).__name__:
         pytest.skip("reads the expiry from the database cache's table")
     assertion_id = new_id()
     xml = good_response(
