@@ -169,3 +169,26 @@ def test_csrf_is_enforced(new_org, idp):
     client.force_login(AdminMembershipFactory(organization=new_org).user)
     assert client.post(url("saml_settings", new_org), form_data(idp)).status_code == 403
     assert not SamlConnection.objects.filter(organization=new_org).exists()
+
+
+@pytest.mark.parametrize(
+    ("idp_kwargs", "field", "message"),
+    [
+        ({"keys": make_key_pair("old", not_before_days=-400, not_after_days=-2)},
+         "idp_x509_cert", "expired"),
+        ({"sso_url": "http://acme.okta.com/app/roster/sso/saml"},
+         "idp_sso_url", "must be an https:// URL"),
+    ],
+)
+def test_pasted_metadata_is_validated_like_the_fields(
+    admin_client, new_org, idp_kwargs, field, message
+):
+    """Values taken from pasted metadata get the same checks as typed ones."""
+    bad_idp = TestIdP(**idp_kwargs)
+    data = form_data(bad_idp, idp_sso_url="", idp_entity_id="", idp_x509_cert="",
+                     idp_metadata_xml=metadata_for(bad_idp))
+    response = admin_client.post(url("saml_settings", new_org), data)
+    assert response.status_code == 400
+    assert any(message in e for e in response.context["form"].errors[field])
+    assert not SamlConnection.objects.filter(organization=new_org).exists()
+    assert not AuditEvent.objects.exists()
