@@ -576,3 +576,28 @@ def test_just_in_time_provisioning_is_off_by_default():
     from orgs.models import Organization
 
     assert Organization._meta.get_field("sso_jit_provisioning").default is False
+
+
+def test_sp_initiated_login_needs_no_cookie_from_the_start(saml_org, member, idp):
+    """Okta's cross-site POST carries no SameSite=Lax cookie: the request id is found through
+    the RelayState in the shared cache, so a browser with no cookies at all still gets in."""
+    from django.test import Client
+
+    starter, returner = Client(), Client()
+    start = starter.get(reverse("sso:login", args=[saml_org.slug]), HTTP_HOST=HOST, secure=True)
+    assert not start.cookies  # nothing stored client-side
+    request_id, relay_state, _ = authn_request_from_redirect(start["Location"])
+    xml = good_response(idp, saml_org, member.user.email, in_response_to=request_id)
+
+    response = post_acs(returner, saml_org, xml, relay_state=relay_state)
+
+    assert response.status_code == 302
+    assert returner.session["_auth_user_id"] == str(member.user.pk)
+
+
+def test_a_plan_without_saml_refuses_logins(client, saml_org, member, sign_in):
+    from orgs.plans import Plan
+
+    saml_org.plan = Plan.PRO
+    saml_org.save()
+    assert_refused(sign_in(saml_org, member.user.email), saml_org, "connection_inactive")
