@@ -209,6 +209,10 @@ class ScimUser(_Adapter):
                 if coerced is not None:
                     enterprise[attr["name"]] = coerced
         state[ENTERPRISE_SCHEMA] = enterprise
+        if state["emails"] is not None:  # an address without its value is no address
+            state["emails"] = [
+                e for e in _kept(state["emails"]) or [] if e.get("value")
+            ] or None  # none left: as if not sent (the account email stands for them)
         if not isinstance(state["userName"], str) or not state["userName"].strip():
             raise bad_request("userName is required.")
         state["userName"] = state["userName"].strip()

@@ -135,7 +135,8 @@ def coerce(attr: dict[str, Any], value: Any, where: str) -> Any:
         if not isinstance(value, list):
             raise bad_request(f"{where} must be a list.")
         single = {**attr, "multiValued": False}
-        return [coerce(single, item, where) for item in value]
+        items = (coerce(single, item, where) for item in value)
+        return [item for item in items if item is not None]  # Entra may send [null]
     kind = attr["type"]
     if kind == "boolean":
         if isinstance(value, bool):

@@ -105,3 +105,23 @@ def test_assorted_odd_patches(scim):
         assert response.status_code == status, (body, response.content)
         if scim_type:
             assert scim_body(response)["scimType"] == scim_type, body
+
+
+@pytest.mark.parametrize("body", [
+    {"userName": "a@example.com", "emails": [None]},
+    {"userName": "a@example.com",
+     "emails": [None, {"value": "a@example.com", "type": "work", "primary": True}]},
+    {"userName": "a@example.com", "emails": [{"value": None, "type": "work", "primary": True}]},
+    {"userName": "a@example.com", "phoneNumbers": [None], "addresses": [None, {}]},
+    {"userName": "a@example.com", "name": {"givenName": None, "familyName": None}},
+    {"userName": "a@example.com", ENT: {"manager": None, "department": None}},
+    {"userName": "a@example.com", ENT: {"manager": {"value": None}}},
+])
+def test_null_items_and_values_on_create_are_ignored(scim, body):
+    """Entra sends nulls for source attributes it has no value for, inside lists too."""
+    response = scim.post("/Users", body)
+    assert response.status_code == 201, response.content
+    created = scim_body(response)
+    assert created["emails"] == [{"value": "a@example.com", "type": "work", "primary": True}]
+    assert not {"phoneNumbers", "addresses", "name", ENT} & set(created)
+    assert scim_body(scim.get(f"/Users/{created['id']}")) == created
