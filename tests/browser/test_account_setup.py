@@ -90,6 +90,13 @@ def test_provisioned_member_sets_up_their_account(page, live_server, settings, s
     assert "Set up your account" in page.text_content("h1")
     screenshot(page, "setup")
 
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    page.fill("#passphrase", "too short")
+    page.fill("#passphrase-confirm", "too short")
+    page.click("#setup-submit")
+    assert "at least 12 characters" in page.text_content("#client-error")
+    assert posts == []  # a weak passphrase never leaves the page as a key either
     page.fill("#passphrase", PASSPHRASE)
     page.fill("#passphrase-confirm", PASSPHRASE + " typo")
     page.click("#setup-submit")
