@@ -76,5 +76,13 @@ def scim_json(data: Any, status: int = 200, headers: dict[str, str] | None = Non
     return response
 
 
+def scim_no_content(headers: dict[str, str] | None = None) -> HttpResponse:
+    """204, typed like every other SCIM answer."""
+    response = HttpResponse(status=204, content_type=SCIM_CONTENT_TYPE)
+    for key, value in (headers or {}).items():
+        response[key] = value
+    return response
+
+
 def error_response(error: ScimError) -> HttpResponse:
     return scim_json(error.body(), status=error.status, headers=error.headers)

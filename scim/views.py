@@ -28,7 +28,14 @@ from orgs.exceptions import DomainError
 from orgs.selectors import group_list, group_member_ids, membership_list
 from scim.adapters import ScimGroup, ScimUser
 from scim.auth import authenticate
-from scim.errors import ScimError, bad_request, error_response, from_domain_error, scim_json
+from scim.errors import (
+    ScimError,
+    bad_request,
+    error_response,
+    from_domain_error,
+    scim_json,
+    scim_no_content,
+)
 from scim.filters import apply_filter
 from scim.schemas import (
     ENTERPRISE_SCHEMA,
@@ -66,18 +73,36 @@ def _uuid_or_404(value: str, resource: str) -> uuid.UUID:
 class ScimBaseView(SCIMView):
     """Authenticate, dispatch, and turn every failure into a SCIM error response."""
 
-    http_method_names = ["get", "post", "put", "patch", "delete"]
+    http_method_names = ["get", "head", "post", "put", "patch", "delete", "options"]
     allowed: tuple[str, ...] = ("GET",)
+    answers_options = True  # OPTIONS lists the methods; False where every method is an error
+
+    def allow(self, **kwargs: Any) -> tuple[str, ...]:
+        """The methods this address answers, for ``Allow`` headers (HEAD wherever GET)."""
+        methods = list(self.allowed)
+        if "GET" in methods:
+            methods.insert(methods.index("GET") + 1, "HEAD")
+        return tuple(methods)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        method = request.method.upper() if request.method else ""
+        response = self._answer(request, method, *args, **kwargs)
+        if method == "HEAD":  # GET's status and headers, no body (RFC 9110 §9.3.2)
+            response.content = b""
+        return response
+
+    def _answer(self, request: HttpRequest, method: str, *args: Any, **kwargs: Any
+                ) -> HttpResponse:
         try:
             self.scim = authenticate(request)
-            method = request.method.upper() if request.method else ""
-            handler = getattr(self, method.lower(), None)
-            if method not in self.allowed or handler is None:
+            if method == "OPTIONS" and self.answers_options:
+                return scim_no_content(headers={"Allow": ", ".join(self.allow(**kwargs))})
+            verb = "GET" if method == "HEAD" else method
+            handler = getattr(self, verb.lower(), None)
+            if verb not in self.allowed or handler is None:
                 raise ScimError(
                     405, f"{method} is not supported here.",
-                    headers={"Allow": ", ".join(self.allowed)},
+                    headers={"Allow": ", ".join(self.allow(**kwargs))},
                 )
             return handler(request, *args, **kwargs)
         except ScimError as exc:
@@ -136,23 +161,25 @@ class SchemasView(ScimBaseView):
 class NotFoundView(ScimBaseView):
     """Anything else under /scim/v2/: a SCIM 404, whatever the method."""
 
-    allowed = ("GET", "POST", "PUT", "PATCH", "DELETE")
+    allowed = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    answers_options = False
 
     def _not_found(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         raise ScimError(404, "There is no SCIM resource at this address.")
 
-    get = post = put = patch = delete = _not_found
+    get = post = put = patch = delete = options = _not_found
 
 
 class NotImplementedView(ScimBaseView):
-    """Bulk, /Me and server-root search: RFC 7644 asks for 501 when unsupported."""
+    """Bulk and /Me: RFC 7644 asks for 501 when unsupported."""
 
-    allowed = ("GET", "POST", "PUT", "PATCH", "DELETE")
+    allowed = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    answers_options = False
 
     def _not_implemented(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         raise ScimError(501, "This SCIM feature is not supported.")
 
-    get = post = put = patch = delete = _not_implemented
+    get = post = put = patch = delete = options = _not_implemented
 
 
 # --- attribute projection ------------------------------------------------------------------
@@ -291,6 +318,16 @@ class ResourceView(ScimBaseView):
     schema_id = ""
     allowed = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
+    def allow(self, resource_id: str | None = None, **kwargs: Any) -> tuple[str, ...]:
+        if resource_id is None:
+            return ("GET", "HEAD", "POST")
+        if resource_id == ".search":
+            return ("POST",)
+        return ("GET", "HEAD", "PUT", "PATCH", "DELETE")
+
+    def _refuse(self, resource_id: str | None, detail: str) -> ScimError:
+        return ScimError(405, detail, headers={"Allow": ", ".join(self.allow(resource_id))})
+
     # hooks
     def queryset(self, *, with_members: bool = True) -> QuerySet:
         raise NotImplementedError
@@ -344,6 +381,8 @@ class ResourceView(ScimBaseView):
 
     # verbs
     def get(self, request: HttpRequest, resource_id: str | None = None) -> HttpResponse:
+        if resource_id == ".search":
+            raise self._refuse(resource_id, "GET is not supported here.")
         params = self._params(request.GET)
         if resource_id is not None:
             return self._respond(self._one(resource_id, params), params)
@@ -377,16 +416,14 @@ class ResourceView(ScimBaseView):
             body = _search_body(request)
             return self._list(body, self._params(body))
         if resource_id is not None:
-            raise ScimError(405, "POST is only allowed on the collection.",
-                            headers={"Allow": "GET, PUT, PATCH, DELETE"})
+            raise self._refuse(resource_id, "POST is only allowed on the collection.")
         body = _load_json(request)
         obj = self.create(body)
         return self._respond(self._reload(obj), self._params(request.GET), status=201)
 
     def _require_id(self, resource_id: str | None, method: str) -> str:
         if resource_id is None or resource_id == ".search":
-            raise ScimError(405, f"{method} needs a resource id.",
-                            headers={"Allow": "GET, POST"})
+            raise self._refuse(resource_id, f"{method} needs a resource id.")
         return resource_id
 
     def put(self, request: HttpRequest, resource_id: str | None = None) -> HttpResponse:
@@ -404,7 +441,7 @@ class ResourceView(ScimBaseView):
     def delete(self, request: HttpRequest, resource_id: str | None = None) -> HttpResponse:
         obj = self._one(self._require_id(resource_id, "DELETE"), None)
         self.adapter(obj).delete()
-        return HttpResponse(status=204)
+        return scim_no_content()
 
 
 class UsersView(ResourceView):

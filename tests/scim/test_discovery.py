@@ -107,7 +107,7 @@ def test_schemas_list_only_supported_attributes(scim):
 def test_discovery_is_read_only(scim, path, method):
     response = getattr(scim, method)(path, {})
     assert response.status_code == 405
-    assert response["Allow"] == "GET"
+    assert response["Allow"] == "GET, HEAD"
     assert scim_body(response) == error(405, f"{method.upper()} is not supported here.")
 
 
@@ -159,3 +159,94 @@ def test_entra_default_attributes_are_advertised_with_rfc_7643_types(scim):
     assert _shape(enterprise["manager"]) == ("complex", False, "readWrite", "default", False)
     assert [_shape(s) for s in enterprise["manager"]["subAttributes"]] == [string]
     assert _shape(enterprise["employeeNumber"]) == string
+
+
+@pytest.fixture
+def ids(scim) -> tuple[str, str]:
+    uid = scim_body(scim.post("/Users", {"userName": "jane@example.com"}))["id"]
+    gid = scim_body(scim.post("/Groups", {"displayName": "Eng"}))["id"]
+    return uid, gid
+
+
+def _every_get_path(uid: str, gid: str) -> list[str]:
+    return ["/ServiceProviderConfig", "/ResourceTypes", "/ResourceTypes/User", "/Schemas",
+            f"/Schemas/{USER_SCHEMA}", "/Users", f"/Users/{uid}", "/Groups", f"/Groups/{gid}"]
+
+
+def test_every_endpoint_answers_with_a_trailing_slash_and_a_doubled_one(scim, ids):
+    """An admin who pastes the SCIM URL with a trailing slash makes clients send //Users."""
+    uid, gid = ids
+    for path in _every_get_path(uid, gid):
+        expected = scim_body(scim.get(path))
+        assert scim_body(scim.get(path + "/")) == expected, path
+        assert scim_body(scim.get("/" + path)) == expected, path
+    for path in ("/Users/.search/", "/Groups/.search/", "/.search/", "//.search"):
+        response = scim.post(path, {})
+        assert response.status_code == 200, path
+        assert scim_body(response)["schemas"] == [LIST]
+    response = scim.patch(f"/Groups/{gid}/", {"Operations": [
+        {"op": "replace", "path": "displayName", "value": "Platform"}]})
+    assert scim_body(response)["displayName"] == "Platform"
+    assert scim.put(f"/Users/{uid}/", {"userName": "jane@example.com"}).status_code == 200
+    assert scim.post("/Users/", {"userName": "john@example.com"}).status_code == 201
+    assert scim.delete(f"/Groups/{gid}/").status_code == 204
+
+
+def test_head_is_get_without_a_body(scim, client, ids):
+    uid, gid = ids
+    for path in _every_get_path(uid, gid):
+        got = scim.get(path)
+        response = client.head("/scim/v2" + path, **scim._headers())
+        assert response.status_code == 200, path
+        assert response["Content-Type"] == "application/scim+json"
+        assert response.content == b""
+        if "Location" in got:
+            assert response["Location"] == got["Location"]
+    response = client.head("/scim/v2/Users/00000000-0000-4000-8000-000000000000",
+                           **scim._headers())
+    assert response.status_code == 404 and response.content == b""
+    assert client.head("/scim/v2/Users").status_code == 401
+
+
+@pytest.mark.parametrize("path,allow", [
+    ("/Users", "GET, HEAD, POST"),
+    ("/Users/{uid}", "GET, HEAD, PUT, PATCH, DELETE"),
+    ("/Groups", "GET, HEAD, POST"),
+    ("/Groups/{gid}/", "GET, HEAD, PUT, PATCH, DELETE"),
+    ("/Users/.search", "POST"),
+    ("/.search", "POST"),
+    ("/Schemas", "GET, HEAD"),
+    ("/ServiceProviderConfig", "GET, HEAD"),
+])
+def test_options_lists_the_allowed_methods(scim, client, ids, path, allow):
+    uid, gid = ids
+    response = client.options("/scim/v2" + path.format(uid=uid, gid=gid), **scim._headers())
+    assert response.status_code == 204
+    assert response["Allow"] == allow
+    assert response.content == b""
+
+
+def test_options_needs_the_token_and_an_existing_resource(scim, client):
+    response = client.options("/scim/v2/Users")
+    assert response.status_code == 401
+    assert scim_body(response) == error(401, "A bearer token is required.")
+    response = client.options("/scim/v2/Devices", **scim._headers())
+    assert response.status_code == 404
+    assert scim_body(response) == error(404, "There is no SCIM resource at this address.")
+
+
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT"])
+def test_other_methods_are_405_with_allow(scim, client, method):
+    response = client.generic(method, "/scim/v2/Users", **scim._headers())
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD, POST"
+    assert scim_body(response) == error(405, f"{method} is not supported here.")
+
+
+def test_no_content_answers_are_scim_json_too(scim, ids):
+    uid, gid = ids
+    for path in (f"/Groups/{gid}", f"/Users/{uid}"):
+        response = scim.delete(path)
+        assert response.status_code == 204
+        assert response["Content-Type"] == "application/scim+json"
+        assert response.content == b""
