@@ -388,7 +388,17 @@ class ScimGroup(_Adapter):
         return doc
 
     @staticmethod
-    def _member_uuids(ids: list[str]) -> set[uuid.UUID]:
+    def _member_uuids(ids: list[str], *, removing: bool = False) -> set[uuid.UUID]:
+        """Member ids as UUIDs. An id that cannot be ours is refused when adding, but removing
+        it removes nothing (removing an absent member is not an error)."""
+        if removing:
+            out = set()
+            for i in ids:
+                try:
+                    out.add(uuid.UUID(str(i)))
+                except ValueError:
+                    continue
+            return out
         return {_parse_uuid(i, "member") for i in ids}
 
     @classmethod
@@ -449,7 +459,8 @@ class ScimGroup(_Adapter):
                    "members": None}
         applier = PatchApplier(self.schema, current, self.id)
         new = applier.apply(body)
-        ops = [(op, self._member_uuids(ids)) for op, ids in applier.member_ops]
+        ops = [(op, self._member_uuids(ids, removing=op == "remove"))
+               for op, ids in applier.member_ops]
         name = new.get("displayName")
         if not isinstance(name, str) or not name.strip():
             raise bad_request("displayName is required.")

@@ -106,3 +106,32 @@ def test_same_names_in_both_orgs_do_not_clash(scim, org, theirs):
     assert mine.organization == org
     assert mine.user == theirs[0].user  # the same person, linked, not duplicated
     assert scim.post("/Groups", {"displayName": "engineering"}).status_code == 201
+
+
+def test_a_rename_with_another_orgs_member_changes_nothing(scim, org, theirs):
+    """PUT and PATCH that rename a group and add B's member: 400, the whole request rolled
+    back — name, members and audit log as before."""
+    member, _ = theirs
+    mine = MembershipFactory(organization=org)
+    gid = scim_body(scim.post("/Groups", {"displayName": "Mine", "externalId": "g-1",
+                                          "members": [{"value": str(mine.pk)}]}))["id"]
+    before = scim_body(scim.get(f"/Groups/{gid}"))
+    snapshot, events = _snapshot(), AuditEvent.objects.count()
+    requests = [
+        ("put", {"displayName": "Renamed", "externalId": "g-2",
+                 "members": [{"value": str(mine.pk)}, {"value": str(member.pk)}]}),
+        ("patch", {"schemas": [PATCH_OP], "Operations": [
+            {"op": "replace", "value": {"id": gid, "displayName": "Renamed"}},
+            {"op": "add", "path": "members", "value": [{"value": str(member.pk)}]}]}),
+        ("patch", {"schemas": [PATCH_OP], "Operations": [
+            {"op": "replace", "path": "displayName", "value": "Renamed"},
+            {"op": "replace", "path": "members", "value": [{"value": str(member.pk)}]}]}),
+    ]
+    for method, body in requests:
+        response = getattr(scim, method)(f"/Groups/{gid}", body)
+        assert response.status_code == 400, method
+        assert scim_body(response) == error(
+            400, "Members must be users of this organization.", "invalidValue")
+        assert scim_body(scim.get(f"/Groups/{gid}")) == before
+    assert _snapshot() == snapshot
+    assert AuditEvent.objects.count() == events

@@ -173,3 +173,51 @@ def test_replace_of_a_complex_attribute_keeps_the_sub_attributes_it_leaves_out(s
     assert scim_body(response)["name"] == {
         "givenName": "Janet", "familyName": "Roe", "formatted": "Jane Doe"}
     assert User.objects.get(email="jane@example.com").last_name == "Roe"
+
+
+def test_delete_twice_is_404_the_second_time(scim):
+    uid = scim_body(scim.post("/Users", {"userName": "jane@example.com"}))["id"]
+    gid = scim_body(scim.post("/Groups", {"displayName": "Eng"}))["id"]
+    for path, kind, rid in ((f"/Users/{uid}", "User", uid), (f"/Groups/{gid}", "Group", gid)):
+        assert scim.delete(path).status_code == 204
+        events = AuditEvent.objects.count()
+        response = scim.delete(path)
+        assert response.status_code == 404
+        assert scim_body(response) == {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "404",
+            "detail": f"{kind} {rid} not found.",
+        }
+        assert AuditEvent.objects.count() == events
+
+
+def test_put_that_omits_active_keeps_a_deactivated_member_deactivated(scim):
+    """Omitting active is not a reactivation: only an explicit active true restores access."""
+    uid = scim_body(scim.post("/Users", {"userName": "jane@example.com", "active": False}))["id"]
+    response = scim.put(f"/Users/{uid}", {"userName": "jane@example.com", "displayName": "J"})
+    assert response.status_code == 200
+    assert scim_body(response)["active"] is False
+    assert Membership.objects.get(pk=uid).is_active is False
+    response = scim.put(f"/Users/{uid}", {"userName": "jane@example.com", "active": None})
+    assert scim_body(response)["active"] is False
+    response = scim.put(f"/Users/{uid}", {"userName": "jane@example.com", "active": "True"})
+    assert scim_body(response)["active"] is True
+
+
+def test_removing_a_member_id_that_cannot_exist_is_a_no_op(scim):
+    """Removing an absent member is not an error (DESIGN.md), whatever the id looks like."""
+    uid = scim_body(scim.post("/Users", {"userName": "jane@example.com"}))["id"]
+    gid = scim_body(scim.post("/Groups", {"displayName": "Eng",
+                                          "members": [{"value": uid}]}))["id"]
+    for operation in (
+        {"op": "remove", "path": 'members[value eq "not-a-uuid"]'},
+        {"op": "Remove", "path": "members", "value": [{"value": "42"}, {"value": uid}]},
+    ):
+        response = scim.patch(f"/Groups/{gid}", {"schemas": [PATCH_OP],
+                                                 "Operations": [operation]})
+        assert response.status_code == 200, response.content
+    assert scim_body(scim.get(f"/Groups/{gid}"))["members"] == []
+    # Adding one is still refused: it would be a member that does not exist.
+    response = scim.patch(f"/Groups/{gid}", {"Operations": [
+        {"op": "add", "path": "members", "value": [{"value": "not-a-uuid"}]}]})
+    assert response.status_code == 400
+    assert scim_body(response)["scimType"] == "invalidValue"
