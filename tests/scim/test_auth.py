@@ -99,3 +99,27 @@ def test_the_token_decides_the_organization(org, other_org, token, other_token):
     ScimClient(Client(), token).post("/Users", {"userName": "a@example.com"})
     assert scim_body(ScimClient(Client(), token).get("/Users"))["totalResults"] == 1
     assert scim_body(ScimClient(Client(), other_token).get("/Users"))["totalResults"] == 0
+
+
+def test_token_problems_are_401_before_any_403(client, org):
+    """An expired or revoked token is 401 even where SCIM is off or the plan lacks it: the
+    client must learn that its credentials are the problem."""
+    expired = scim_token_create(organization=org, actor=Actor.system(), ttl_days=1)
+    ScimToken.objects.filter(pk=expired.token.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1))
+    revoked = scim_token_create(organization=org, actor=Actor.system())
+    scim_token_revoke(token=revoked.token, actor=Actor.system())
+    org.scim_enabled = False
+    org.plan = Plan.PRO
+    org.save()
+    for plaintext in (expired.plaintext, revoked.plaintext):
+        for method in ("get", "post", "delete"):
+            scim = ScimClient(Client(), plaintext)
+            response = getattr(scim, method)("/Users") if method != "post" else scim.post(
+                "/Users", {"userName": "a@example.com"})
+            _assert_401(response, "The bearer token is invalid, expired or revoked.")
+
+
+def test_the_scheme_is_case_insensitive(client, org, token):
+    response = client.get("/scim/v2/Users", HTTP_AUTHORIZATION=f"bearer {token}")
+    assert response.status_code == 200

@@ -3,6 +3,7 @@ a delta under the group's row lock (PostgreSQL only: SQLite serialises writers a
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -50,3 +51,35 @@ def test_concurrent_member_adds_and_removes_all_land(org, token):
     assert statuses == [200] * 8
     assert set(GroupMember.objects.filter(group=group).values_list("membership_id", flat=True)) \
         == {m.pk for m in stay}
+
+
+def test_concurrent_creates_of_one_user_name_give_one_member_and_a_409(org, token):
+    """Okta retries and Entra's parallel workers can POST the same person twice at once: one
+    201, one 409 uniqueness (never a 500), one membership, one account."""
+    from orgs.models import Membership, User
+
+    barrier = threading.Barrier(4)
+    answers: list[tuple[int, dict]] = []
+
+    def work(i: int) -> None:
+        try:
+            scim = ScimClient(Client(), token)
+            barrier.wait(timeout=10)
+            user_name = "race@example.com" if i % 2 else "RACE@example.com"
+            response = scim.post("/Users", {"userName": user_name})
+            answers.append((response.status_code, json.loads(response.content)))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [201, 409, 409, 409], answers
+    for status, body in answers:
+        if status == 409:
+            assert body["scimType"] == "uniqueness"
+    assert Membership.objects.filter(organization=org).count() == 1
+    assert User.objects.filter(email__iexact="race@example.com").count() == 1
