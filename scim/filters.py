@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Case, F, Q, QuerySet, Value, When
-from django.db.models.functions import Coalesce, Collate, Lower
+from django.db.models.functions import Coalesce, Collate, Left, Lower, Right, StrIndex
 from scim2_filter_parser import ast
 from scim2_filter_parser.lexer import SCIMLexer
 from scim2_filter_parser.parser import SCIMParser
@@ -160,7 +160,8 @@ def _text(lookup: str, op: str) -> Callable[[Field, str], Q]:
         if field.kind == "bool":
             raise invalid_filter(f"The operator {op!r} does not apply to booleans.")
         if field.kind == "exact":
-            return Q(**{f"{field.column}__{lookup}": value})
+            # Not LIKE: SQLite's LIKE ignores case, and externalId is case-exact.
+            return Q(**{f"{field.column}__exact_{lookup}": value})
         return Q(**{f"{field.column}__lower_{lookup}": value.lower()})
 
     return build
@@ -203,6 +204,16 @@ def _text_of(column: str) -> Coalesce:
     return Coalesce(F(column), Value(""))
 
 
+def _case_exact(lookup: str, column: str, value: str) -> tuple[object, str, object]:
+    """co/sw/ew that respect case on SQLite as on PostgreSQL: instr()/strpos() for co, and
+    the value's length of prefix or suffix compared under the binary collation for sw/ew."""
+    text = _text_of(column)
+    if lookup == "contains":
+        return StrIndex(text, Value(value)), "gt", 0
+    cut = Left if lookup == "startswith" else Right
+    return _binary(cut(text, len(value))), "exact", value
+
+
 def _resolve(q: Q, fields: dict[str, Field]) -> tuple[Q, dict]:
     """Rewrite our pseudo-lookups (``__lower_contains`` …) to annotations + real lookups."""
     annotations: dict = {}
@@ -225,6 +236,10 @@ def _resolve(q: Q, fields: dict[str, Field]) -> tuple[Q, dict]:
                     alias = lower_of[column]
                     annotations[alias] = Lower(_text_of(column))
                     real = "exact" if lookup == "iexact_lower" else lookup[len("lower_"):]
+                    key = f"{alias}__{real}"
+                elif lookup.startswith("exact_"):
+                    alias = f"_cs{len(annotations)}_{column.replace('__', '_')}"
+                    annotations[alias], real, value = _case_exact(lookup[6:], column, value)
                     key = f"{alias}__{real}"
                 elif lookup.startswith(("binary_", "binarylower_")):
                     kind, _, real = lookup.partition("_")

@@ -66,6 +66,17 @@ CASES = [
     ('externalId eq "00uA"', {"ann"}),
     ('externalId eq "00ua"', set()),  # externalId is case-exact
     ('externalId pr', {"ann", "bob", "cid"}),
+    # case-exact on both databases (SQLite's LIKE ignores case, so no LIKE for these)
+    ('externalId co "ua"', set()),
+    ('externalId co "uA"', {"ann"}),
+    ('externalId co "u"', {"ann", "bob", "cid"}),
+    ('externalId sw "00ub"', set()),
+    ('externalId sw "00uB"', {"bob"}),
+    ('externalId ew "c"', set()),
+    ('externalId ew "C"', {"cid"}),
+    ('externalId co "%"', set()),
+    ('externalId sw "_"', set()),
+    ('not (externalId sw "00uA")', {"bob", "cid", "dee"}),
     ('name.givenName eq "ann"', {"ann"}),
     ('name.familyName eq "lee"', {"ann", "cid"}),
     ('name.familyName sw "St"', {"bob"}),
@@ -98,6 +109,8 @@ def test_group_filters(scim, org, other_org):
     assert _ids(scim, 'displayName co "ine"', "Groups") == {eng["id"]}
     assert _ids(scim, 'externalId eq "g1"', "Groups") == {eng["id"]}
     assert _ids(scim, 'externalId pr', "Groups") == {eng["id"]}
+    assert _ids(scim, 'externalId sw "G"', "Groups") == set()
+    assert _ids(scim, 'externalId co "g"', "Groups") == {eng["id"]}
     assert _ids(scim, 'not (externalId pr)', "Groups") == {ops["id"]}
     assert _ids(scim, 'displayName gt "F"', "Groups") == {ops["id"]}
 
