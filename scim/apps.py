@@ -1,6 +1,20 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
+
+
+def _sqlite_unicode_lower(sender, connection, **kwargs) -> None:  # noqa: ANN001
+    """SQLite's LOWER() folds ASCII only; SCIM filters compare case-insensitively through
+    ``scim.filters.FoldCase``, which on SQLite calls this Unicode-aware one instead, so a filter
+    answers the same on SQLite as on PostgreSQL (whose lower() is Unicode-aware)."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(
+            "scim_fold", 1, lambda s: s.lower() if isinstance(s, str) else s, deterministic=True
+        )
 
 
 class ScimConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "scim"
+
+    def ready(self) -> None:
+        connection_created.connect(_sqlite_unicode_lower, dispatch_uid="scim_sqlite_fold")

@@ -3,8 +3,10 @@
 scim2-filter-parser parses; this module transpiles. Its own Django transpiler is not used
 because it maps an unknown attribute to "no condition" (a silent match-all) and reads ``pr``
 as ``IS NOT NULL`` while our empty values are ``""``. Here an unknown attribute or operator is
-an ``invalidFilter`` error, case-insensitive attributes are compared on ``Lower()`` of both
-sides, and ordering comparisons use the binary collation, so SQLite and PostgreSQL agree.
+an ``invalidFilter`` error, case-insensitive attributes are compared on ``FoldCase()`` of both
+sides (the database lowers the value too, Unicode-aware on SQLite as on PostgreSQL), the
+case-exact externalId is never compared with SQLite's case-blind LIKE, and ordering
+comparisons use the binary collation, so SQLite and PostgreSQL agree.
 """
 
 from __future__ import annotations
@@ -142,17 +144,16 @@ def _eq(field: Field, value: str) -> Q:
     if field.kind == "username":
         # Spelled on the stored columns so PostgreSQL can use the functional unique indexes on
         # Lower(scim_user_name) and Lower(email): Okta runs this lookup before every create.
-        lowered = value.lower()
-        if not lowered:
+        if not value:
             return Q(pk__in=[])
-        return Q(scim_user_name__iexact_lower=lowered) | (
-            Q(scim_user_name="") & Q(user__email__iexact_lower=lowered)
+        return Q(scim_user_name__iexact_lower=value) | (
+            Q(scim_user_name="") & Q(user__email__iexact_lower=value)
         )
     if field.kind == "bool":
         return Q(**{field.column: _bool(value)})
     if field.kind == "exact":
         return Q(**{field.column: value})
-    return Q(**{f"{field.column}__iexact_lower": value.lower()})
+    return Q(**{f"{field.column}__iexact_lower": value})
 
 
 def _text(lookup: str, op: str) -> Callable[[Field, str], Q]:
@@ -162,7 +163,7 @@ def _text(lookup: str, op: str) -> Callable[[Field, str], Q]:
         if field.kind == "exact":
             # Not LIKE: SQLite's LIKE ignores case, and externalId is case-exact.
             return Q(**{f"{field.column}__exact_{lookup}": value})
-        return Q(**{f"{field.column}__lower_{lookup}": value.lower()})
+        return Q(**{f"{field.column}__lower_{lookup}": value})
 
     return build
 
@@ -172,7 +173,7 @@ def _order(lookup: str) -> Callable[[Field, str], Q]:
         if field.kind == "bool":
             raise invalid_filter("Booleans cannot be ordered.")
         if field.kind in ("ci", "username"):
-            return Q(**{f"{field.column}__binarylower_{lookup}": value.lower()})
+            return Q(**{f"{field.column}__binarylower_{lookup}": value})
         return Q(**{f"{field.column}__binary_{lookup}": value})
 
     return build
@@ -202,6 +203,19 @@ def _text_of(column: str) -> Coalesce:
     """The column as text, ``""`` when a LEFT JOIN found no row (a member without a SCIM
     profile has no displayName), so ``ne`` and ``not`` include them as RFC 7644 intends."""
     return Coalesce(F(column), Value(""))
+
+
+class FoldCase(Lower):
+    """LOWER() on PostgreSQL; on SQLite, whose LOWER() folds ASCII only, the Unicode-aware
+    ``scim_fold`` that ``scim.apps`` registers on every SQLite connection."""
+
+    def as_sqlite(self, compiler, connection, **extra_context):  # noqa: ANN001, ANN201
+        return self.as_sql(compiler, connection, function="scim_fold", **extra_context)
+
+
+def _lowered(value: str) -> Lower:
+    """The filter value lower-cased by the database with the column's own function."""
+    return FoldCase(Value(value))
 
 
 def _case_exact(lookup: str, column: str, value: str) -> tuple[object, str, object]:
@@ -234,9 +248,9 @@ def _resolve(q: Q, fields: dict[str, Field]) -> tuple[Q, dict]:
                 lookup = key[len(prefix):]
                 if lookup == "iexact_lower" or lookup.startswith("lower_"):
                     alias = lower_of[column]
-                    annotations[alias] = Lower(_text_of(column))
+                    annotations[alias] = FoldCase(_text_of(column))
                     real = "exact" if lookup == "iexact_lower" else lookup[len("lower_"):]
-                    key = f"{alias}__{real}"
+                    key, value = f"{alias}__{real}", _lowered(value)
                 elif lookup.startswith("exact_"):
                     alias = f"_cs{len(annotations)}_{column.replace('__', '_')}"
                     annotations[alias], real, value = _case_exact(lookup[6:], column, value)
@@ -244,9 +258,11 @@ def _resolve(q: Q, fields: dict[str, Field]) -> tuple[Q, dict]:
                 elif lookup.startswith(("binary_", "binarylower_")):
                     kind, _, real = lookup.partition("_")
                     alias = f"_{kind}_{column.replace('__', '_')}"
-                    expr = Lower(_text_of(column)) if kind == "binarylower" else _text_of(column)
+                    expr = FoldCase(_text_of(column)) if kind == "binarylower" else _text_of(column)
                     annotations[alias] = _binary(expr)
                     key = f"{alias}__{real}"
+                    if kind == "binarylower":
+                        value = _lowered(value)
                 break
             children.append((key, value))
         clone = Q(*children, _connector=node.connector, _negated=node.negated)

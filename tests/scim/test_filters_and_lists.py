@@ -230,3 +230,23 @@ def test_excluding_an_attribute_and_its_sub_attribute_together(scim):
     response = scim.get(f"/Users/{uid}?excludedAttributes=name,name.givenName,title.x")
     assert response.status_code == 200
     assert "name" not in scim_body(response)
+
+
+def test_non_ascii_values_find_their_own_text_on_both_databases(scim):
+    """A filter value is lower-cased by the database, like the column: Python's str.lower()
+    and SQLite's ASCII-only LOWER() disagree on "É", so "Émile" once missed "Émile"."""
+    emile = scim_body(scim.post("/Users", {
+        "userName": "Émile.Zoë", "externalId": "É1",
+        "emails": [{"value": "emile@example.com", "primary": True}],
+        "name": {"givenName": "Émile", "familyName": "Ñúñez_50%"}, "displayName": "Émile Ñ",
+    }))["id"]
+    scim.post("/Users", {"userName": "other@example.com",
+                         "name": {"givenName": "Emile", "familyName": "Nunez"}})
+    for text in ('name.givenName eq "Émile"', 'userName eq "Émile.Zoë"',
+                 'name.familyName co "ñúñ"', 'name.familyName ew "_50%"',
+                 'name.familyName sw "Ñú"', 'displayName eq "Émile Ñ"',
+                 'externalId eq "É1"', 'externalId sw "É"',
+                 'name.givenName gt "Emile"', 'name.familyName ge "Ñúñez_50%"'):
+        assert _ids(scim, text) == {emile}, text
+    assert _ids(scim, 'name.familyName co "%"') == {emile}
+    assert _ids(scim, 'name.familyName co "_"') == {emile}
