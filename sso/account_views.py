@@ -20,7 +20,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from orgs.audit import Actor
 from orgs.exceptions import DomainError
 from orgs.models import Membership, MembershipStatus, Organization, Role
+from orgs.permissions import can_administer
 from sso import keys, services
+from sso.middleware import sso_scope
 from sso.views import SESSION_ORG_KEY, landing_url
 
 
@@ -48,7 +50,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "membership": m,
             "admin_url": landing_url(organization=m.organization, is_admin=True, user=request.user)
-            if m.role == Role.ADMIN and request.user.is_staff else "",
+            if m.role == Role.ADMIN and can_administer(request.user, m.organization) else "",
         }
         for m in memberships
     ]
@@ -72,6 +74,7 @@ def setup(request: HttpRequest) -> HttpResponse:
                 encrypted_private_key=request.POST.get("encrypted_private_key", ""),
                 key_derivation=request.POST.get("key_derivation", ""),
                 actor=Actor.for_user(request.user, request),
+                organization_ids=sso_scope(request),
             )
         except DomainError as exc:
             error = exc.message
@@ -84,6 +87,9 @@ def setup(request: HttpRequest) -> HttpResponse:
         .select_related("organization")
         .order_by("organization__name")
     )
+    scope = sso_scope(request)
+    if scope is not None:  # the invitations this setup will accept
+        invited = invited.filter(organization_id__in=list(scope))
     return render(
         request,
         "account/setup.html",

@@ -5,6 +5,7 @@ provisions or accepts a membership adds that service's own event)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -200,6 +201,8 @@ REFUSAL_MESSAGES = {
     "deactivated": "Your access to this organization has been removed. Contact your "
     "administrator.",
     "no_access": "Your role in this organization gives no access.",
+    "operator": "Roster operators sign in with their password, not through an organization's "
+    "single sign-on.",
 }
 
 
@@ -232,12 +235,27 @@ def saml_login_complete(
 ) -> LoginOutcome:
     """Decide what a verified SAML assertion for ``email`` gets in this organization.
 
+    The organization's IdP is trusted for this organization only: operators (superusers, users
+    with Django permissions) are refused, and just-in-time provisioning never links an account
+    that belongs to other organizations. The caller scopes the session to this organization.
+
     Refusals are audited and raised as ``LoginRefused``; success stamps the connection's
     ``last_login_at`` and records ``sso.login.succeeded``.
     """
     org = connection.organization
+    account = User.objects.filter(email__iexact=email).first()
+    if account is not None and (
+        account.is_superuser or account.user_permissions.exists() or account.groups.exists()
+    ):
+        # An org's IdP is its admin's to control: it must never make an operator session.
+        raise saml_login_refuse(organization=org, reason="operator", actor=actor, email=email)
     membership = _find_membership(org, email)
-    if membership is None and not org.sso_jit_provisioning:
+    if membership is None and (
+        not org.sso_jit_provisioning
+        or (account is not None and account.memberships.exclude(organization=org).exists())
+    ):
+        # Just-in-time provisioning makes new accounts; it never links an account that other
+        # organizations use (that would let this org's IdP sign in as their member).
         raise saml_login_refuse(organization=org, reason="unknown_user", actor=actor, email=email)
     if membership is not None:
         if not membership.is_active or not membership.user.is_active:
@@ -303,9 +321,14 @@ def account_setup_complete(
     encrypted_private_key: str,
     key_derivation: str | dict[str, Any],
     actor: Actor,
+    organization_ids: Iterable[Any] | None = None,
 ) -> User:
     """Store the member's public key and passphrase-wrapped private key, then accept their
-    invited memberships (each with its ``membership.accepted`` event)."""
+    invited memberships (each with its ``membership.accepted`` event).
+
+    ``organization_ids`` limits the acceptance to those organizations: a session made by SAML
+    accepts only the invitations of the organizations whose IdP signed the person in; the
+    others are accepted at their own first SAML login (``saml_login_complete``)."""
     clean_public = keys.public_key_check(public_key)
     clean_wrapped = keys.wrapped_private_key_check(encrypted_private_key)
     clean_kdf = keys.key_derivation_check(key_derivation)
@@ -327,6 +350,8 @@ def account_setup_complete(
     invited = Membership.objects.filter(
         user=u, status=MembershipStatus.INVITED, is_active=True
     ).select_related("organization", "user")
+    if organization_ids is not None:
+        invited = invited.filter(organization_id__in=list(organization_ids))
     for membership in invited:
         org_services.membership_accept(membership=membership, actor=actor)
     user.setup_completed_at = u.setup_completed_at

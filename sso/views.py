@@ -32,6 +32,7 @@ from orgs.models import Organization
 from orgs.plans import Feature
 from sso import saml, services
 from sso.exceptions import LoginRefused
+from sso.middleware import SSO_SCOPE_KEY
 from sso.models import SamlConnection
 from sso.selectors import saml_connection_for
 
@@ -221,8 +222,17 @@ def acs(request: HttpRequest, slug: str) -> HttpResponse:
         return _refused_page(request, org, error)
 
     user = outcome.membership.user
-    login(request, user, backend=AUTH_BACKEND)
+    # A session this person already proved with a password stays unscoped; otherwise the
+    # session speaks only for the organizations whose IdP signed them in (sso.middleware).
+    by_password = (
+        request.user.is_authenticated and request.user.pk == user.pk
+        and SSO_SCOPE_KEY not in request.session
+    )
+    login(request, user, backend=AUTH_BACKEND)  # a new session key (no fixation)
     request.session[SESSION_ORG_KEY] = str(org.pk)
+    if not by_password:
+        scope = set(request.session.get(SSO_SCOPE_KEY, [])) | {str(org.pk)}
+        request.session[SSO_SCOPE_KEY] = sorted(scope)
     if outcome.needs_setup:
         return HttpResponseRedirect(reverse("account:setup"))
     if pending and pending.get("next"):

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from orgs.models import AuditEvent, MembershipSource, MembershipStatus, Role
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
-from tests.sso.conftest import HOST
+from tests.sso.conftest import HOST, connect
 from tests.sso.keys import browser_like_setup
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +51,11 @@ def test_setup_page_sends_nothing_but_the_three_fields(signed_in):
     assert "crypto.subtle" in html
 
 
-def test_setup_stores_the_keys_and_accepts_invitations(signed_in, invited, other_org):
+def test_setup_stores_the_keys_and_accepts_invitations(
+    signed_in, invited, other_org, idp, sign_in
+):
+    """The keys are the person's; the invitations accepted are those of the organization whose
+    IdP signed them in. Another organization's is accepted at its own first SAML login."""
     second = MembershipFactory(
         organization=other_org, user=invited.user, status=MembershipStatus.INVITED
     )
@@ -60,6 +64,8 @@ def test_setup_stores_the_keys_and_accepts_invitations(signed_in, invited, other
         is_active=False,
     )
     data = browser_like_setup()
+    page = signed_in.get(SETUP, HTTP_HOST=HOST, secure=True).content.decode()
+    assert "<strong>Acme</strong>" in page and "Globex" not in page
 
     response = post_setup(signed_in, data)
 
@@ -72,15 +78,22 @@ def test_setup_stores_the_keys_and_accepts_invitations(signed_in, invited, other
     assert user.encrypted_private_key == data["encrypted_private_key"]
     assert user.encrypted_private_key != data["_pkcs8"]
     assert user.key_derivation == json.loads(data["key_derivation"])
-    for membership, status in ((invited, "accepted"), (second, "accepted"), (gone, "invited")):
+    for membership, status in ((invited, "accepted"), (second, "invited"), (gone, "invited")):
         membership.refresh_from_db()
         assert membership.status == status
     accepted = AuditEvent.objects.filter(action="membership.accepted")
-    assert {e.organization_id for e in accepted} == {invited.organization_id, other_org.pk}
+    assert {e.organization_id for e in accepted} == {invited.organization_id}
     setup_event = AuditEvent.objects.get(action="account.setup_completed")
     assert data["encrypted_private_key"] not in json.dumps(setup_event.data)
     home = signed_in.get(reverse("account:home"), HTTP_HOST=HOST, secure=True)
     assert home.status_code == 200
+    assert b"Acme" in home.content and b"Globex" not in home.content
+
+    connect(other_org, idp)
+    assert sign_in(other_org, user.email)["Location"] == reverse("account:home")
+    second.refresh_from_db()
+    assert second.status == "accepted"
+    home = signed_in.get(reverse("account:home"), HTTP_HOST=HOST, secure=True)
     assert b"Acme" in home.content and b"Globex" in home.content
 
 
