@@ -46,6 +46,11 @@ def home(request: HttpRequest) -> HttpResponse:
         .select_related("organization")
         .order_by("organization__name")
     )
+    scope = sso_scope(request)
+    if scope is not None:
+        # Signed in by an organization's IdP: that IdP speaks for those organizations only,
+        # so the others (even their names) wait for a sign-in through their own IdP.
+        memberships = memberships.filter(organization_id__in=list(scope))
     rows = [
         {
             "membership": m,
@@ -54,7 +59,7 @@ def home(request: HttpRequest) -> HttpResponse:
         }
         for m in memberships
     ]
-    return render(request, "account/home.html", {"rows": rows})
+    return render(request, "account/home.html", {"rows": rows, "scoped": scope is not None})
 
 
 @never_cache

@@ -88,6 +88,7 @@ def test_a_saml_session_administers_only_the_orgs_that_signed_it_in(
     assert sso_page(client, globex) == 200
     assert sso_page(client, saml_org) == 404  # Globex's IdP does not speak for Acme
     home = client.get(reverse("account:home"), HTTP_HOST=HOST, secure=True).content.decode()
+    assert "Globex" in home and "Acme" not in home  # not even Acme's name
     assert home.count(">Administer</a>") == 1
 
     # Signing in through Acme's IdP as well adds Acme to this session.
