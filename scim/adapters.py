@@ -274,14 +274,31 @@ class ScimUser(_Adapter):
         if not isinstance(body, dict):
             raise ScimError(400, "The body must be a User object.", "invalidSyntax")
         self._check_id(body)
-        current = self.state()
-        self.save(current, self.state_from_body(body, current))
+        with transaction.atomic():
+            current = self._lock_and_read()
+            self.save(current, self.state_from_body(body, current))
 
     def patch(self, body: Any) -> None:
-        current = self.state()
-        applier = PatchApplier(self.schema, current, self.id)
-        new = applier.apply(body)
-        self.save(current, new)
+        with transaction.atomic():
+            current = self._lock_and_read()
+            applier = PatchApplier(self.schema, current, self.id)
+            new = applier.apply(body)
+            self.save(current, new)
+
+    def _lock_and_read(self) -> dict[str, Any]:
+        """Lock the member's row, then read its state afresh: a PUT or PATCH writes the SCIM
+        profile back whole, so two at once would otherwise lose one another's change."""
+        locked = list(
+            Membership.objects.select_for_update().filter(pk=self.obj.pk).values_list("pk")
+        )
+        fresh = (
+            Membership.objects.select_related("user", "scim_profile").filter(pk=self.obj.pk)
+            .first() if locked else None
+        )
+        if fresh is None:  # deleted by a concurrent request
+            raise ScimError(404, f"User {self.id} not found.")
+        self.obj = fresh
+        return self.state()
 
     def _check_id(self, body: dict[str, Any]) -> None:
         found, value = _pick(body, "id")
@@ -465,10 +482,17 @@ class ScimGroup(_Adapter):
         if not isinstance(name, str) or not name.strip():
             raise bad_request("displayName is required.")
         _check_lengths(displayName=name.strip(), externalId=new.get("externalId"))
-        self._apply(name.strip(), new.get("externalId") or "", ops)
+        # Only what the operations changed is written: the rest was read before the group's
+        # row lock, and writing it back would undo a concurrent rename.
+        external_id = new.get("externalId") or ""
+        self._apply(
+            name.strip() if name.strip() != current["displayName"] else None,
+            external_id if external_id != (current["externalId"] or "") else None,
+            ops,
+        )
 
     def _apply(
-        self, name: str, external_id: str | None, member_ops: list[tuple[str, set]]
+        self, name: str | None, external_id: str | None, member_ops: list[tuple[str, set]]
     ) -> None:
         """Rename and change members in one transaction; member changes are deltas applied
         under the group's row lock, so concurrent PATCHes do not undo each other."""

@@ -83,3 +83,64 @@ def test_concurrent_creates_of_one_user_name_give_one_member_and_a_409(org, toke
             assert body["scimType"] == "uniqueness"
     assert Membership.objects.filter(organization=org).count() == 1
     assert User.objects.filter(email__iexact="race@example.com").count() == 1
+
+
+def test_concurrent_patches_of_one_user_all_land(org, token):
+    """Each PATCH reads the member's SCIM profile and writes it back whole; without a lock on
+    the member, two at once lose one another's change."""
+    scim = ScimClient(Client(), token)
+    uid = json.loads(scim.post("/Users", {"userName": "jane@example.com"}).content)["id"]
+    kinds = ["work", "mobile", "fax", "home", "pager", "other"]
+    barrier = threading.Barrier(len(kinds))
+    statuses: list[int] = []
+
+    def work(kind: str) -> None:
+        try:
+            client = ScimClient(Client(), token)
+            barrier.wait(timeout=10)
+            response = client.patch(f"/Users/{uid}", {"schemas": [PATCH_OP], "Operations": [
+                {"op": "Add", "path": f'phoneNumbers[type eq "{kind}"].value', "value": kind}]})
+            statuses.append(response.status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in kinds]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert statuses == [200] * len(kinds)
+    phones = json.loads(scim.get(f"/Users/{uid}").content)["phoneNumbers"]
+    assert sorted(p["type"] for p in phones) == sorted(kinds)
+
+
+def test_a_member_patch_does_not_undo_a_concurrent_rename(org, token):
+    """Entra sends a rename and member additions as separate PATCHes; one that does not touch
+    displayName must not write back the name it read before the rename committed."""
+    group = GroupFactory(organization=org, display_name="Sales")
+    people = [MembershipFactory(organization=org) for _ in range(5)]
+    barrier = threading.Barrier(len(people) + 1)
+    statuses: list[int] = []
+
+    def work(operation: dict) -> None:
+        try:
+            client = ScimClient(Client(), token)
+            barrier.wait(timeout=10)
+            response = client.patch(f"/Groups/{group.pk}",
+                                    {"schemas": [PATCH_OP], "Operations": [operation]})
+            statuses.append(response.status_code)
+        finally:
+            connections.close_all()
+
+    operations = [{"op": "Replace", "path": "displayName", "value": "Sales EMEA"}]
+    operations += [{"op": "Add", "path": "members", "value": [{"value": str(m.pk)}]}
+                   for m in people]
+    threads = [threading.Thread(target=work, args=(op,)) for op in operations]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert statuses == [200] * len(operations)
+    group.refresh_from_db()
+    assert group.display_name == "Sales EMEA"
+    assert GroupMember.objects.filter(group=group).count() == len(people)
