@@ -125,3 +125,27 @@ def test_null_items_and_values_on_create_are_ignored(scim, body):
     assert created["emails"] == [{"value": "a@example.com", "type": "work", "primary": True}]
     assert not {"phoneNumbers", "addresses", "name", ENT} & set(created)
     assert scim_body(scim.get(f"/Users/{created['id']}")) == created
+
+
+@pytest.mark.parametrize("content_type", [
+    "application/json", "application/json; charset=utf-8", "application/scim+json",
+    "application/scim+json; charset=utf-8",
+])
+def test_every_write_accepts_both_json_media_types(scim, content_type):
+    """Okta's SPEC test and some Entra requests send application/json."""
+    scim.content_type = content_type
+    response = scim.post("/Users", {"userName": "a@example.com"})
+    assert response.status_code == 201
+    uid = scim_body(response)["id"]
+    response = scim.put(f"/Users/{uid}", {"userName": "a@example.com", "title": "CTO"})
+    assert scim_body(response)["title"] == "CTO"
+    response = scim.patch(f"/Users/{uid}", _ops({"op": "replace", "path": "title",
+                                                 "value": "CEO"}))
+    assert scim_body(response)["title"] == "CEO"
+    gid = scim_body(scim.post("/Groups", {"displayName": "G"}))["id"]
+    response = scim.patch(f"/Groups/{gid}", _ops({"op": "add", "path": "members",
+                                                  "value": [{"value": uid}]}))
+    assert [m["value"] for m in scim_body(response)["members"]] == [uid]
+    response = scim.post("/Users/.search", {"filter": 'title eq "x"'})
+    assert scim_body(response) == error(400, "Filtering on 'title' is not supported.",
+                                        "invalidFilter")
