@@ -11,6 +11,7 @@ comparisons use the binary collation, so SQLite and PostgreSQL agree.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from scim2_filter_parser import ast
 from scim2_filter_parser.lexer import SCIMLexer
 from scim2_filter_parser.parser import SCIMParser
 
+from orgs.models import GroupMember
 from scim.errors import ScimError
 from scim.schemas import GROUP_SCHEMA, USER_SCHEMA
 
@@ -36,7 +38,9 @@ class Field:
     """How one SCIM attribute is stored: a column (or annotation) and its kind."""
 
     column: str
-    kind: str = "ci"  # "ci" case-insensitive string, "exact" string, "bool", "username"
+    # "ci" case-insensitive string, "exact" string, "bool", "username", "id" (the resource's
+    # own UUID), "member" (a group member's User id)
+    kind: str = "ci"
 
 
 # userName is the stored SCIM userName, or the account email for members added by hand.
@@ -45,6 +49,7 @@ _USER_NAME = Case(
 )
 
 USER_FIELDS: dict[str, Field] = {
+    "id": Field("pk", "id"),
     "username": Field("_scim_user_name", "username"),
     "emails": Field("user__email"),
     "emails.value": Field("user__email"),
@@ -58,8 +63,12 @@ USER_FIELDS: dict[str, Field] = {
 _HIDDEN_USER_COLUMNS = {"_sun": Field("scim_user_name"), "_email": Field("user__email")}
 
 GROUP_FIELDS: dict[str, Field] = {
+    "id": Field("pk", "id"),
     "displayname": Field("display_name"),
     "externalid": Field("external_id", "exact"),
+    # Entra asks "is this user a member?" as id eq "<gid>" and members[value eq "<uid>"].
+    "members": Field("pk", "member"),
+    "members.value": Field("pk", "member"),
 }
 
 
@@ -140,7 +149,26 @@ def _bool(value: str) -> bool:
     return lowered == "true"
 
 
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _groups_with_member(member_id: uuid.UUID | None = None) -> Q:
+    members = GroupMember.objects.all()
+    if member_id is not None:
+        members = members.filter(membership_id=member_id)
+    return Q(pk__in=members.values("group_id"))
+
+
 def _eq(field: Field, value: str) -> Q:
+    if field.kind in ("id", "member"):
+        found = _uuid(value)
+        if found is None:  # cannot be one of ours: matches nothing, like an unknown id
+            return Q(pk__in=[])
+        return Q(pk=found) if field.kind == "id" else _groups_with_member(found)
     if field.kind == "username":
         # Spelled on the stored columns so PostgreSQL can use the functional unique indexes on
         # Lower(scim_user_name) and Lower(email): Okta runs this lookup before every create.
@@ -160,6 +188,7 @@ def _text(lookup: str, op: str) -> Callable[[Field, str], Q]:
     def build(field: Field, value: str) -> Q:
         if field.kind == "bool":
             raise invalid_filter(f"The operator {op!r} does not apply to booleans.")
+        _only_equality(field, op)
         if field.kind == "exact":
             # Not LIKE: SQLite's LIKE ignores case, and externalId is case-exact.
             return Q(**{f"{field.column}__exact_{lookup}": value})
@@ -172,6 +201,7 @@ def _order(lookup: str) -> Callable[[Field, str], Q]:
     def build(field: Field, value: str) -> Q:
         if field.kind == "bool":
             raise invalid_filter("Booleans cannot be ordered.")
+        _only_equality(field, lookup)
         if field.kind in ("ci", "username"):
             return Q(**{f"{field.column}__binarylower_{lookup}": value})
         return Q(**{f"{field.column}__binary_{lookup}": value})
@@ -179,7 +209,17 @@ def _order(lookup: str) -> Callable[[Field, str], Q]:
     return build
 
 
+def _only_equality(field: Field, op: str) -> None:
+    if field.kind in ("id", "member"):
+        op = {"gte": "ge", "lte": "le"}.get(op, op)
+        raise invalid_filter(f"The operator {op!r} does not apply to ids.")
+
+
 def _present(field: Field, value: str | None) -> Q:
+    if field.kind == "id":
+        return Q(pk__isnull=False)
+    if field.kind == "member":
+        return _groups_with_member()
     if field.kind == "bool":
         return Q(**{f"{field.column}__isnull": False})
     return Q(**{f"{field.column}__gt": ""})

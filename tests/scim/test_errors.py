@@ -214,8 +214,11 @@ def test_too_long_filter(scim):
 
 
 def test_bad_group_filter(scim):
-    response = scim.get('/Groups?filter=members%20eq%20%22x%22')
-    assert scim_body(response) == error(400, "Filtering on 'members' is not supported.",
+    response = scim.get('/Groups?filter=members%5Bdisplay%20eq%20%22x%22%5D')
+    assert scim_body(response) == error(400, "Filtering on 'members.display' is not supported.",
+                                        "invalidFilter")
+    response = scim.get('/Groups?filter=members%20gt%20%22x%22')
+    assert scim_body(response) == error(400, "The operator 'gt' does not apply to ids.",
                                         "invalidFilter")
 
 

@@ -250,3 +250,34 @@ def test_non_ascii_values_find_their_own_text_on_both_databases(scim):
         assert _ids(scim, text) == {emile}, text
     assert _ids(scim, 'name.familyName co "%"') == {emile}
     assert _ids(scim, 'name.familyName co "_"') == {emile}
+
+
+def test_filter_by_id_and_group_membership(scim, people, other_org):
+    """Entra asks whether a group has a member with id eq … and members[value eq …]; id is
+    also a common lookup. Only eq/ne (and pr) make sense on ids; a malformed id matches
+    nothing, as an unknown one does."""
+    ann, bob = people["ann"], people["bob"]
+    assert _ids(scim, f'id eq "{ann}"') == {ann}
+    assert _ids(scim, f'id ne "{ann}"') == {people[n] for n in ("bob", "cid", "dee")}
+    assert _ids(scim, 'id eq "not-a-uuid"') == set()
+    assert _ids(scim, f'id eq "{ann}" or id eq "{bob}"') == {ann, bob}
+    eng = scim_body(scim.post("/Groups", {"displayName": "Eng", "members": [{"value": ann}]}))
+    ops = scim_body(scim.post("/Groups", {"displayName": "Ops", "members": [{"value": bob}]}))
+    GroupFactory(organization=other_org, display_name="Eng")
+    for text, expected in (
+        (f'id eq "{eng["id"]}" and members[value eq "{ann}"]', {eng["id"]}),
+        (f'id eq "{eng["id"]}" and members[value eq "{bob}"]', set()),
+        (f'members.value eq "{bob}"', {ops["id"]}),
+        (f'members eq "{ann}"', {eng["id"]}),
+        (f'not (members[value eq "{ann}"])', {ops["id"]}),
+        ('members[value eq "x"]', set()),
+        ("members pr", {eng["id"], ops["id"]}),
+        ("id pr", {eng["id"], ops["id"]}),
+        ("not (id pr)", set()),
+    ):
+        assert _ids(scim, text, "Groups") == expected, text
+    response = scim.get(f'/Groups?filter={quote(f"id co {chr(34)}{ann[:4]}{chr(34)}")}')
+    assert scim_body(response) == {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "400",
+        "scimType": "invalidFilter", "detail": "The operator 'co' does not apply to ids.",
+    }
