@@ -23,6 +23,7 @@ from orgs.models import Membership, MembershipStatus, Organization, Role
 from orgs.permissions import can_administer
 from sso import keys, services
 from sso.middleware import sso_scope
+from sso.selectors import account_setup_blocker
 from sso.views import SESSION_ORG_KEY, landing_url
 
 
@@ -70,6 +71,12 @@ def setup(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(reverse("account:home"))
     if not _needs_setup(request.user):
         return HttpResponseRedirect(reverse("account:home"))
+    home = account_setup_blocker(user=request.user, scope=sso_scope(request))
+    if home is not None:
+        return render(
+            request, "account/setup_elsewhere.html",
+            {"home": home, "message": services.setup_elsewhere_message(home)}, status=403,
+        )
     error = ""
     if request.method == "POST":
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orgs.models import Organization
+from orgs.models import Membership, Organization
 from sso.models import SamlConnection
 
 
@@ -31,3 +31,31 @@ def organizations_enforcing_sso_for(*, user: object) -> list[Organization]:
             sso_enforced=True, memberships__user=user, memberships__is_active=True
         ).distinct()
     )
+
+
+def account_home_organization(*, user: object) -> Organization | None:
+    """The organization that had this person first (their oldest membership).
+
+    Accounts are global and every organization's admin controls their own IdP, so only the
+    home organization's IdP may vouch for the person's first key setup: an organization that
+    linked an existing account later (SCIM links by email) must not be able to choose the
+    passphrase of someone another organization already had.
+    """
+    first = (
+        Membership.objects.filter(user=user)
+        .select_related("organization")
+        .order_by("created_at", "id")
+        .first()
+    )
+    return first.organization if first is not None else None
+
+
+def account_setup_blocker(*, user: object, scope: frozenset[str] | None) -> Organization | None:
+    """The organization whose SSO must sign this person in before a SAML-scoped session may
+    set up their keys, or None when setup may go ahead (password session, or home in scope)."""
+    if scope is None:
+        return None
+    home = account_home_organization(user=user)
+    if home is None or str(home.pk) in scope:
+        return None
+    return home

@@ -30,7 +30,7 @@ from sso import keys
 from sso.exceptions import LoginRefused, SamlSettingsInvalid
 from sso.models import SamlConnection, SamlProvider
 from sso.saml import CertificateError, certificate_check
-from sso.selectors import sso_enforcement_ready
+from sso.selectors import account_setup_blocker, sso_enforcement_ready
 
 logger = logging.getLogger(__name__)
 
@@ -314,6 +314,14 @@ def password_login_refuse(*, user: User, organization: Organization, actor: Acto
 
 
 @transaction.atomic
+def setup_elsewhere_message(home: Organization) -> str:
+    return (
+        f"Your account belongs first to {home.name}: sign in through {home.name}'s single "
+        f"sign-on to create your key. Only that organization's identity provider may vouch "
+        f"for your first key setup."
+    )
+
+
 def account_setup_complete(
     *,
     user: User,
@@ -328,13 +336,19 @@ def account_setup_complete(
 
     ``organization_ids`` limits the acceptance to those organizations: a session made by SAML
     accepts only the invitations of the organizations whose IdP signed the person in; the
-    others are accepted at their own first SAML login (``saml_login_complete``)."""
+    others are accepted at their own first SAML login (``saml_login_complete``). Such a session
+    may set up the keys only if it includes the person's home organization
+    (``account_setup_blocker``)."""
     clean_public = keys.public_key_check(public_key)
     clean_wrapped = keys.wrapped_private_key_check(encrypted_private_key)
     clean_kdf = keys.key_derivation_check(key_derivation)
     u = User.objects.select_for_update().get(pk=user.pk)
     if u.setup_completed_at is not None:
         raise PreconditionFailed("Your account is already set up.")
+    scope = frozenset(str(i) for i in organization_ids) if organization_ids is not None else None
+    home = account_setup_blocker(user=u, scope=scope)
+    if home is not None:
+        raise PreconditionFailed(setup_elsewhere_message(home))
     u.public_key = clean_public
     u.encrypted_private_key = clean_wrapped
     u.key_derivation = clean_kdf

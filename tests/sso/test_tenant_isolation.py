@@ -108,10 +108,10 @@ def test_account_setup_accepts_only_the_invitations_of_the_signing_org(
     client, saml_org, idp, globex, evil_idp
 ):
     user = UserFactory(email="new@both.example")
-    at_acme = MembershipFactory(organization=saml_org, user=user,
-                                status=MembershipStatus.INVITED)
     at_globex = MembershipFactory(organization=globex, user=user,
                                   status=MembershipStatus.INVITED)
+    at_acme = MembershipFactory(organization=saml_org, user=user,
+                                status=MembershipStatus.INVITED)
     assert sign_in_via(client, globex, evil_idp, user.email)["Location"] == "/account/setup/"
     fields = {k: v for k, v in browser_like_setup().items() if not k.startswith("_")}
 
@@ -124,6 +124,39 @@ def test_account_setup_accepts_only_the_invitations_of_the_signing_org(
     assert sign_in_via(client, saml_org, idp, user.email).status_code == 302
     at_acme.refresh_from_db()
     assert at_acme.status == "accepted"
+
+
+def test_a_later_organization_cannot_choose_the_first_key_of_someone_another_org_had(
+    client, saml_org, idp, globex, evil_idp
+):
+    """Acme invited the person first; Globex linked the same account later (SCIM links by
+    email). Globex's IdP, which Globex's admin controls, must not make their keys."""
+    user = UserFactory(email="new@both.example")
+    at_acme = MembershipFactory(organization=saml_org, user=user,
+                                status=MembershipStatus.INVITED)
+    at_globex = MembershipFactory(organization=globex, user=user,
+                                  status=MembershipStatus.INVITED)
+    assert sign_in_via(client, globex, evil_idp, user.email)["Location"] == "/account/setup/"
+    page = client.get("/account/setup/", HTTP_HOST=HOST, secure=True)
+    assert page.status_code == 403
+    assert "sign in through Acme&#x27;s single sign-on" in page.content.decode()
+    assert b"setup-form" not in page.content
+    fields = {k: v for k, v in browser_like_setup().items() if not k.startswith("_")}
+    refused = client.post("/account/setup/", fields, HTTP_HOST=HOST, secure=True)
+    assert refused.status_code == 403
+    user.refresh_from_db()
+    assert user.setup_completed_at is None and user.public_key == ""
+    at_acme.refresh_from_db()
+    at_globex.refresh_from_db()
+    assert (at_acme.status, at_globex.status) == ("invited", "invited")
+    assert not AuditEvent.objects.filter(action="account.setup_completed").exists()
+
+    # Signed in through Acme (the home organization) in the same browser, setup goes ahead.
+    assert sign_in_via(client, saml_org, idp, user.email)["Location"] == "/account/setup/"
+    assert client.post("/account/setup/", fields, HTTP_HOST=HOST, secure=True).status_code == 302
+    user.refresh_from_db()
+    at_acme.refresh_from_db()
+    assert user.setup_completed_at is not None and at_acme.status == "accepted"
 
 
 def test_a_password_session_stays_unscoped_after_a_test_login(
