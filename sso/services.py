@@ -313,7 +313,6 @@ def password_login_refuse(*, user: User, organization: Organization, actor: Acto
 # --- account setup -------------------------------------------------------------------------
 
 
-@transaction.atomic
 def setup_elsewhere_message(home: Organization) -> str:
     return (
         f"Your account belongs first to {home.name}: sign in through {home.name}'s single "
@@ -322,6 +321,7 @@ def setup_elsewhere_message(home: Organization) -> str:
     )
 
 
+@transaction.atomic
 def account_setup_complete(
     *,
     user: User,

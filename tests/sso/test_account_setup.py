@@ -217,3 +217,15 @@ def test_account_page_lists_only_organizations_the_member_can_use(client, saml_o
     assert "Acme" in html
     for hidden in ("Globex", "Gone Corp", "Blocked Inc", "Administer"):
         assert hidden not in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_setup_commits_outside_a_test_transaction(client, saml_org, sign_in):
+    """Requests in production are not wrapped in a transaction: the service must open its own
+    (its row lock is an error outside one on PostgreSQL)."""
+    m = MembershipFactory(organization=saml_org, user=UserFactory(email="late@okta.local"),
+                          status=MembershipStatus.INVITED, source=MembershipSource.SCIM)
+    assert sign_in(saml_org, m.user.email)["Location"] == SETUP
+    assert post_setup(client, browser_like_setup()).status_code == 302
+    m.refresh_from_db()
+    assert m.status == "accepted"
