@@ -3,7 +3,7 @@
 Mixed into ``orgs.admin.OrganizationAdmin`` and built the way ``contrib.auth``'s ``UserAdmin``
 adds its password page: ``get_urls`` prepends views wrapped in ``admin_site.admin_view`` (login,
 staff check, ``never_cache``), every view fetches the organization through the tenancy-scoped
-``get_object`` (another organization's id → 404) and checks ``can_administer`` (→ 403), and
+``sso_organization`` (``can_administer``, else 403 whether or not the id exists), and
 renders a ``TemplateResponse`` whose context starts from ``admin_site.each_context``.
 
 The Provisioning tab's views live in ``scim.admin_views``; the SAML tab's (``sso_saml.html``,
@@ -12,6 +12,7 @@ its settings form, activation and Enforce SAML SSO) in ``sso.admin_saml``.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import admin
@@ -24,7 +25,7 @@ from django.utils.html import escape
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from orgs.models import Organization
-from orgs.permissions import can_administer
+from orgs.permissions import administered_org_ids, can_administer
 from scim import admin_views as provisioning
 from sso import admin_saml as saml_admin
 
@@ -80,14 +81,21 @@ class OrganizationSsoPagesMixin(admin.ModelAdmin):
     def sso_organization(self, request: HttpRequest, object_id: str) -> Organization:
         """The organization the URL names, if this user administers it.
 
-        The tenancy-scoped queryset hides other organizations (404, so their ids are not
-        confirmed); ``can_administer`` is the one rule for who may change an organization.
+        ``can_administer`` is the one rule. Anyone but a superuser who does not administer the
+        id in the URL gets 403 before any lookup, whether or not such an organization exists,
+        so the answer confirms nothing; a superuser gets 404 for an id that does not exist.
         """
-        org = self.get_object(request, unquote(object_id))
+        object_id = unquote(object_id)
+        if administered_org_ids(request.user) is not None:
+            try:
+                org_id = uuid.UUID(object_id)
+            except ValueError:
+                raise PermissionDenied from None
+            if not can_administer(request.user, org_id):
+                raise PermissionDenied
+        org = self.get_object(request, object_id)
         if org is None:
             raise Http404(f"Organization with id {escape(object_id)!s} does not exist.")
-        if not can_administer(request.user, org):
-            raise PermissionDenied
         return org
 
     def sso_context(

@@ -73,11 +73,11 @@ def test_superuser_opens_every_page_of_any_org(superuser_client, url, other_org,
 @pytest.mark.parametrize("who", ["other_admin_client", "staff_member_client"])
 @pytest.mark.parametrize(("name", "needs"), [("sso", ()), *GET_PAGES])
 def test_other_staff_cannot_open_the_pages(request, who, url, org, objects, name, needs):
-    """Another org's admin and a staff user who is a plain member: the organization is
-    outside their scope, so it is not found (its existence is not confirmed either)."""
+    """Another org's admin and a staff user who is a plain member: forbidden (403, as for an
+    id that does not exist, so the answer confirms nothing)."""
     client: Client = request.getfixturevalue(who)
     response = client.get(url(name, org, *_args(objects, needs)))
-    assert response.status_code == 404
+    assert response.status_code == 403
     assert org.name not in response.content.decode()
 
 
@@ -87,7 +87,7 @@ def test_other_staff_cannot_change_anything(request, who, url, org, objects, nam
     client: Client = request.getfixturevalue(who)
     events = AuditEvent.objects.count()
     response = client.post(url(name, org, *_args(objects, needs)), data)
-    assert response.status_code == 404
+    assert response.status_code == 403
     assert AuditEvent.objects.count() == events
     org.refresh_from_db()
     assert org.scim_enabled is True
@@ -99,7 +99,7 @@ def test_inactive_admin_membership_is_not_enough(url, org):
     membership = AdminMembershipFactory(organization=org, is_active=False)
     client = Client()
     client.force_login(membership.user)
-    assert client.get(url("sso_provisioning", org)).status_code == 404
+    assert client.get(url("sso_provisioning", org)).status_code == 403
 
 
 def test_invited_admin_cannot_use_the_sso_page_until_setup(url, org, objects):
@@ -111,9 +111,9 @@ def test_invited_admin_cannot_use_the_sso_page_until_setup(url, org, objects):
     client = Client()
     client.force_login(membership.user)
     for name, needs in GET_PAGES:
-        assert client.get(url(name, org, *_args(objects, needs))).status_code == 404, name
+        assert client.get(url(name, org, *_args(objects, needs))).status_code == 403, name
     for name, needs, data in POST_ACTIONS:
-        assert client.post(url(name, org, *_args(objects, needs)), data).status_code == 404, name
+        assert client.post(url(name, org, *_args(objects, needs)), data).status_code == 403, name
     assert client.get(f"/admin/orgs/organization/{org.pk}/change/").status_code != 200
     assert not AuditEvent.objects.exists()
     org.refresh_from_db()
@@ -148,10 +148,15 @@ def test_non_staff_user_is_sent_to_the_login_page(url, org):
     assert response["Location"].startswith("/admin/login/")
 
 
-def test_unknown_or_malformed_org_id_is_not_found(admin_client_):
-    assert admin_client_.get("/admin/orgs/organization/not-a-uuid/sso/saml/").status_code == 404
+def test_unknown_or_malformed_org_id(admin_client_, superuser_client):
+    """An org admin gets 403 for any id they do not administer, existing or not; a superuser
+    gets 404 for one that does not exist."""
+    malformed = "/admin/orgs/organization/not-a-uuid/sso/saml/"
     missing = "/admin/orgs/organization/00000000-0000-0000-0000-000000000000/sso/provisioning/"
-    assert admin_client_.get(missing).status_code == 404
+    assert admin_client_.get(malformed).status_code == 403
+    assert admin_client_.get(missing).status_code == 403
+    assert superuser_client.get(malformed).status_code == 404
+    assert superuser_client.get(missing).status_code == 404
 
 
 def test_other_orgs_token_and_mapping_are_not_found_under_own_org(

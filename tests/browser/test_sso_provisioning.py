@@ -240,9 +240,9 @@ def test_admin_of_another_org_cannot_open_the_sso_page(page: Page, acme, screens
 
     for path in ("sso/", "sso/provisioning/", "sso/provisioning/tokens/"):
         response = page.goto(f"/admin/orgs/organization/{org.pk}/{path}")
-        assert response is not None and response.status == 404
+        assert response is not None and response.status == 403
         assert "Acme" not in page.content()
-    screenshot(page, "other-org-not-found")
+    screenshot(page, "other-org-forbidden")
 
     response = page.goto(f"/admin/orgs/organization/{other.pk}/sso/provisioning/")
     assert response is not None and response.status == 200

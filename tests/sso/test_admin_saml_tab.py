@@ -140,10 +140,10 @@ def test_activate_test_login_and_enforce(admin_client, new_org, idp, sign_in):
 
 
 @pytest.mark.parametrize("action", ["saml_settings", "saml_activate", "saml_enforce"])
-def test_another_orgs_admin_gets_404_and_changes_nothing(new_org, other_org, idp, action):
+def test_another_orgs_admin_gets_403_and_changes_nothing(new_org, other_org, idp, action):
     client = logged_in(AdminMembershipFactory(organization=other_org).user)
-    assert client.get(url("sso_saml", new_org)).status_code == 404
-    assert client.post(url(action, new_org), form_data(idp)).status_code == 404
+    assert client.get(url("sso_saml", new_org)).status_code == 403
+    assert client.post(url(action, new_org), form_data(idp)).status_code == 403
     assert not SamlConnection.objects.filter(organization=new_org).exists()
 
 
@@ -151,7 +151,7 @@ def test_staff_member_who_is_not_admin_is_refused(new_org, idp):
     user = UserFactory(is_staff=True, password=DEFAULT_PASSWORD)
     MembershipFactory(organization=new_org, user=user)
     client = logged_in(user)
-    assert client.post(url("saml_settings", new_org), form_data(idp)).status_code in (403, 404)
+    assert client.post(url("saml_settings", new_org), form_data(idp)).status_code == 403
     assert not SamlConnection.objects.filter(organization=new_org).exists()
 
 

@@ -86,7 +86,7 @@ def test_a_saml_session_administers_only_the_orgs_that_signed_it_in(
     assert sign_in_via(client, globex, evil_idp, acme_admin.user.email).status_code == 302
 
     assert sso_page(client, globex) == 200
-    assert sso_page(client, saml_org) == 404  # Globex's IdP does not speak for Acme
+    assert sso_page(client, saml_org) == 403  # Globex's IdP does not speak for Acme
     home = client.get(reverse("account:home"), HTTP_HOST=HOST, secure=True).content.decode()
     assert "Globex" in home and "Acme" not in home  # not even Acme's name
     assert home.count(">Administer</a>") == 1
@@ -187,4 +187,4 @@ def test_another_persons_session_is_replaced_and_scoped(
     assert sign_in_via(client, globex, evil_idp, other.email).status_code == 302
 
     assert client.session["_auth_user_id"] == str(other.pk)
-    assert sso_page(client, saml_org) == 404 and sso_page(client, globex) == 200
+    assert sso_page(client, saml_org) == 403 and sso_page(client, globex) == 200
