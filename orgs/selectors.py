@@ -3,6 +3,8 @@ fixed number of queries."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Prefetch, QuerySet
 
 from orgs.models import AuditEvent, Group, GroupMember, Membership, Organization
@@ -58,4 +60,35 @@ def audit_event_list(*, organization: Organization, prefix: str = "") -> QuerySe
     qs = AuditEvent.objects.filter(organization=organization)
     if prefix:
         qs = qs.filter(action__startswith=prefix)
+    return qs.order_by("-created_at", "-id")
+
+
+def audit_event_search(
+    *,
+    organization: Organization | None,
+    all_orgs: bool = False,
+    action_prefix: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    actor_label: str = "",
+) -> QuerySet[AuditEvent]:
+    """Audit events newest first, each with its organization in the same query.
+
+    ``organization=None`` lists every organization's events (and those of none) only when
+    ``all_orgs`` says so, so a forgotten argument can never widen a tenant's view.
+    ``since`` and ``until`` are inclusive; ``actor_label`` matches a substring, ignoring case.
+    """
+    if organization is None and not all_orgs:
+        raise ValueError("Give an organization, or all_orgs=True.")
+    qs = AuditEvent.objects.select_related("organization")
+    if organization is not None:
+        qs = qs.filter(organization=organization)
+    if action_prefix:
+        qs = qs.filter(action__startswith=action_prefix)
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    if until is not None:
+        qs = qs.filter(created_at__lte=until)
+    if actor_label:
+        qs = qs.filter(actor_label__icontains=actor_label)
     return qs.order_by("-created_at", "-id")
