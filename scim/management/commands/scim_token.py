@@ -1,7 +1,10 @@
-"""``manage.py scim_token create|list|revoke``: SCIM tokens from the command line.
+"""``manage.py scim_token create|list|revoke|notify-expiring``: SCIM tokens from the command
+line.
 
 The plaintext token is printed once, at creation, next to the SCIM URL to paste into Okta;
-lists and revocation identify a token by its id or its prefix, never by the secret.
+lists, revocation and expiry notices identify a token by its id or its prefix, never by the
+secret. ``notify-expiring`` is meant for a daily cron job: it emails each organization's admins
+once about a token that expires soon.
 """
 
 from __future__ import annotations
@@ -13,7 +16,11 @@ from django.core.management.base import CommandError
 
 from orgs.management.commands._base import OperatorCommand, get_org
 from scim.models import ScimToken
-from scim.services import scim_token_create, scim_token_revoke
+from scim.services import (
+    scim_token_create,
+    scim_token_notify_expiring,
+    scim_token_revoke,
+)
 
 
 def _when(value: Any) -> str:
@@ -21,7 +28,7 @@ def _when(value: Any) -> str:
 
 
 class Command(OperatorCommand):
-    help = "Create, list or revoke an organization's SCIM tokens."
+    help = "Create, list or revoke an organization's SCIM tokens; warn admins before expiry."
 
     def add_arguments(self, parser: Any) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -34,9 +41,15 @@ class Command(OperatorCommand):
         listing.add_argument("--org", required=True, help="organization slug")
         revoke = sub.add_parser("revoke", help="revoke a token by id or prefix")
         revoke.add_argument("token", help="the token's id, or its prefix as shown by list")
+        notify = sub.add_parser(
+            "notify-expiring",
+            help="email the admins of each organization whose token expires soon (once a token)",
+        )
+        notify.add_argument("--days", type=int, default=14,
+                            help="tokens expiring within this many days (default 14)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        getattr(self, f"_{opts['action']}")(opts)
+        getattr(self, f"_{opts['action'].replace('-', '_')}")(opts)
 
     def _create(self, opts: dict[str, Any]) -> None:
         org = get_org(opts["org"])
@@ -89,3 +102,26 @@ class Command(OperatorCommand):
             return
         scim_token_revoke(token=token, actor=self.actor)
         self.stdout.write(f"Revoked token {token.pk} ({token.prefix}…).")
+
+    def _notify_expiring(self, opts: dict[str, Any]) -> None:
+        notices = scim_token_notify_expiring(within_days=opts["days"], actor=self.actor)
+        counts = {"notified": 0, "no_admin": 0, "failed": 0}
+        for notice in notices:
+            t = notice.token
+            counts[notice.outcome] += 1
+            about = (f"token {t.pk} ({t.prefix}…) of {t.organization.slug}, "
+                     f"expires {_when(t.expires_at)}")
+            if notice.outcome == "notified":
+                self.stdout.write(f"Notified {len(notice.recipients)} admin(s) about {about}.")
+            elif notice.outcome == "no_admin":
+                self.stderr.write(f"Not notified: {about}: the organization has no active admin.")
+            else:
+                self.stderr.write(f"Not notified: {about}: the email could not be sent.")
+        self.stdout.write(
+            f"{counts['notified']} token(s) expiring within {opts['days']} days notified, "
+            f"{counts['no_admin']} without an admin to notify, {counts['failed']} failed."
+        )
+        if counts["failed"]:
+            raise CommandError(
+                f"{counts['failed']} expiry notice(s) could not be sent; the next run retries them."
+            )
