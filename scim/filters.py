@@ -7,6 +7,11 @@ an ``invalidFilter`` error, case-insensitive attributes are compared on ``FoldCa
 sides (the database lowers the value too, Unicode-aware on SQLite as on PostgreSQL), the
 case-exact externalId is never compared with SQLite's case-blind LIKE, and ordering
 comparisons use the binary collation, so SQLite and PostgreSQL agree.
+
+``emails`` is multi-valued: every filter on it (``emails``, ``emails.value``, ``emails.type``,
+``emails.primary``, the valuePath ``emails[type eq "work" and value co "@x"]`` and Entra's
+``emails[type eq "work"].value eq "…"``) becomes one ``EmailsMatch`` — "some address of the
+list GET renders satisfies this" — evaluated in the database (see its docstring).
 """
 
 from __future__ import annotations
@@ -15,8 +20,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import connection
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db import NotSupportedError, connection
+from django.db.models import BooleanField, Case, Expression, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Collate, Left, Lower, Right, StrIndex
 from scim2_filter_parser import ast
 from scim2_filter_parser.lexer import SCIMLexer
@@ -51,8 +56,6 @@ _USER_NAME = Case(
 USER_FIELDS: dict[str, Field] = {
     "id": Field("pk", "id"),
     "username": Field("_scim_user_name", "username"),
-    "emails": Field("user__email"),
-    "emails.value": Field("user__email"),
     "externalid": Field("external_id", "exact"),
     "name.givenname": Field("user__first_name"),
     "name.familyname": Field("user__last_name"),
@@ -70,6 +73,14 @@ GROUP_FIELDS: dict[str, Field] = {
     "members": Field("pk", "member"),
     "members.value": Field("pk", "member"),
 }
+
+
+# Multi-valued complex attributes filtered element by element, and how each sub-attribute is
+# compared: "text" (caseExact false) or "flag" (boolean).
+USER_LISTS: dict[str, dict[str, str]] = {
+    "emails": {"value": "text", "type": "text", "primary": "flag"},
+}
+_LIST_OPERATORS = ("eq", "ne", "co", "sw", "ew", "pr")
 
 
 def annotate_users(qs: QuerySet) -> QuerySet:
@@ -93,9 +104,11 @@ def _binary(expr):  # noqa: ANN001, ANN202 — a Django expression
 
 
 class _Transpiler:
-    def __init__(self, fields: dict[str, Field], schema: str) -> None:
+    def __init__(self, fields: dict[str, Field], schema: str,
+                 lists: dict[str, dict[str, str]] | None = None) -> None:
         self.fields = fields
         self.schema = schema.lower()
+        self.lists = lists or {}
 
     def visit(self, node: ast.AST, namespace: str | None = None) -> Q:
         if isinstance(node, ast.Filter):
@@ -104,6 +117,9 @@ class _Transpiler:
                 if namespace is not None:
                     raise invalid_filter("Nested attribute filters are not supported.")
                 namespace = self._attr_name(node.namespace, allow_sub=False)
+                if namespace in self.lists:
+                    q = _list_match(namespace, self._element(node.expr, namespace))
+                    return ~q if node.negated else q
             q = self.visit(node.expr, namespace)
             return ~q if node.negated else q
         if isinstance(node, ast.LogExpr):
@@ -126,7 +142,13 @@ class _Transpiler:
         return name
 
     def _comparison(self, node: ast.AttrExpr, namespace: str | None) -> Q:
+        if isinstance(node.attr_path.attr_name, ast.Filter) and namespace is None:
+            return self._value_path_comparison(node)
         name = self._attr_name(node.attr_path)
+        if namespace is None and name.split(".")[0] in self.lists:
+            # emails op "v" is emails.value op "v"; emails.type … is emails[type …].
+            list_name, _, sub = name.partition(".")
+            return _list_match(list_name, self._leaf(list_name, sub or "value", node))
         if namespace:
             name = f"{namespace}.{name}"
         field = self.fields.get(name)
@@ -140,6 +162,63 @@ class _Transpiler:
         if op != "pr" and value is None:
             raise invalid_filter(f"The operator {op!r} needs a value.")
         return builder(field, value)
+
+    # --- multi-valued complex attributes (emails) --------------------------------------
+    def _value_path_comparison(self, node: ast.AttrExpr) -> Q:
+        """Entra's ``emails[type eq "work"].value eq "x"``: some address with type work whose
+        value is x, i.e. ``emails[type eq "work" and value eq "x"]``."""
+        inner = node.attr_path.attr_name
+        path = inner.namespace
+        if path is None or path.sub_attr is None or inner.negated:
+            raise invalid_filter("Attribute filters inside a path are not supported.")
+        list_name = self._attr_name(ast.AttrPath(path.attr_name, None, path.uri), allow_sub=False)
+        if list_name not in self.lists:
+            raise invalid_filter("Attribute filters inside a path are not supported.")
+        condition = self._element(inner.expr, list_name)
+        leaf = self._leaf(list_name, path.sub_attr.value.lower(), node)
+        return _list_match(list_name, ("and", condition, leaf))
+
+    def _element(self, node: ast.AST, list_name: str) -> tuple:
+        """The condition inside ``list_name[…]`` as a predicate on one element."""
+        if isinstance(node, ast.Filter):
+            if node.namespace is not None:
+                raise invalid_filter("Nested attribute filters are not supported.")
+            predicate = self._element(node.expr, list_name)
+            return ("not", predicate) if node.negated else predicate
+        if isinstance(node, ast.LogExpr):
+            op = "and" if node.op.lower() == "and" else "or"
+            return (op, self._element(node.expr1, list_name),
+                    self._element(node.expr2, list_name))
+        if isinstance(node, ast.AttrExpr):
+            path = node.attr_path
+            if not isinstance(path.attr_name, str):
+                raise invalid_filter("Nested attribute filters are not supported.")
+            if path.uri or path.sub_attr is not None:
+                raise invalid_filter(
+                    f"Only sub-attributes of {list_name} can be filtered inside its brackets."
+                )
+            return self._leaf(list_name, path.attr_name.lower(), node)
+        raise invalid_filter("The filter uses a construct that is not supported.")
+
+    def _leaf(self, list_name: str, sub: str, node: ast.AttrExpr) -> tuple:
+        kind = self.lists[list_name].get(sub)
+        if kind is None:
+            raise invalid_filter(f"Filtering on '{list_name}.{sub}' is not supported.")
+        op = node.value.lower()
+        value = node.comp_value.value if node.comp_value is not None else None
+        if op not in _LIST_OPERATORS:
+            if op in _OPERATORS:
+                raise invalid_filter(f"The operator {op!r} is not supported on {list_name}.")
+            raise invalid_filter(f"The operator {op!r} is not supported.")
+        if op == "pr":
+            return ("cmp", sub, kind, op, None)
+        if value is None:
+            raise invalid_filter(f"The operator {op!r} needs a value.")
+        if kind == "flag":
+            if op not in ("eq", "ne"):
+                raise invalid_filter(f"The operator {op!r} does not apply to booleans.")
+            return ("cmp", sub, kind, op, _bool(value))
+        return ("cmp", sub, kind, op, str(value))
 
 
 def _bool(value: str) -> bool:
@@ -280,6 +359,9 @@ def _resolve(q: Q, fields: dict[str, Field]) -> tuple[Q, dict]:
             if isinstance(child, Q):
                 children.append(rewrite(child))
                 continue
+            if not isinstance(child, tuple):  # an expression (EmailsMatch): nothing to rewrite
+                children.append(child)
+                continue
             key, value = child
             for column in columns:
                 prefix = f"{column}__"
@@ -311,13 +393,186 @@ def _resolve(q: Q, fields: dict[str, Field]) -> tuple[Q, dict]:
     return rewrite(q), annotations
 
 
+# --- emails: "some address of the list GET renders matches" ---------------------------------
+
+
+@dataclass(frozen=True)
+class _Sql:
+    sql: str
+    params: tuple = ()
+
+
+def _fmt(template: str, *parts: _Sql) -> _Sql:
+    """``template`` with each ``{}`` replaced by a part, the parts' params kept in order."""
+    return _Sql(template.format(*(p.sql for p in parts)),
+                tuple(x for p in parts for x in p.params))
+
+
+class _Dialect:
+    """The few SQL spellings SQLite and PostgreSQL do not share. Every accessor is NOT NULL
+    (a missing or non-string sub-attribute reads as ``""``, a missing primary as false), so
+    ``not`` and ``ne`` never meet SQL's unknown."""
+
+    def __init__(self, vendor: str, attributes: _Sql) -> None:
+        if vendor not in ("sqlite", "postgresql"):
+            raise NotSupportedError(f"SCIM emails filters are not written for {vendor}.")
+        self.sqlite = vendor == "sqlite"
+        self.a = attributes
+
+    def has_list(self) -> _Sql:
+        """The profile has an ``emails`` key (GET then renders that list, else the account
+        email); false when the member has no SCIM profile (the LEFT JOIN found no row)."""
+        if self.sqlite:
+            return _fmt("json_type({}, '$.emails') IS NOT NULL", self.a)
+        return _fmt("({} -> 'emails') IS NOT NULL", self.a)
+
+    def elements(self) -> _Sql:
+        """FROM … AS scim_email, only when ``emails`` is an array (never an error if not)."""
+        if self.sqlite:
+            return _fmt("json_each({}, '$.emails') AS scim_email "
+                        "WHERE json_type({}, '$.emails') = 'array'", self.a, self.a)
+        return _fmt("jsonb_array_elements(CASE WHEN jsonb_typeof({} -> 'emails') = 'array' "
+                    "THEN {} -> 'emails' ELSE '[]'::jsonb END) AS scim_email(elem) WHERE 1 = 1",
+                    self.a, self.a)
+
+    def text(self, sub: str) -> _Sql:
+        if self.sqlite:
+            # Read through the element's full path in the document: json_extract on the
+            # element itself would fail on a non-object element (its value is not JSON).
+            path = f"scim_email.fullkey || '.{sub}'"
+            return _fmt(f"CASE WHEN json_type({{}}, {path}) = 'text' "
+                        f"THEN json_extract({{}}, {path}) ELSE '' END", self.a, self.a)
+        return _Sql(f"CASE WHEN jsonb_typeof(scim_email.elem -> '{sub}') = 'string' "
+                    f"THEN scim_email.elem ->> '{sub}' ELSE '' END")
+
+    def flag(self, sub: str, present: bool) -> _Sql:
+        """1 when the sub-attribute is ``true`` (or, for ``pr``, any boolean), else 0."""
+        if self.sqlite:
+            values = "('true', 'false')" if present else "('true')"
+            return _fmt(f"CASE WHEN json_type({{}}, scim_email.fullkey || '.{sub}') IN {values} "
+                        "THEN 1 ELSE 0 END", self.a)
+        test = (f"jsonb_typeof(scim_email.elem -> '{sub}') = 'boolean'" if present
+                else f"scim_email.elem -> '{sub}' = 'true'::jsonb")
+        return _Sql(f"CASE WHEN {test} THEN 1 ELSE 0 END")
+
+    def fold(self, text: _Sql) -> _Sql:
+        return _fmt("scim_fold({})" if self.sqlite else "LOWER({})", text)
+
+    def param(self, value: str) -> _Sql:
+        return _Sql("%s" if self.sqlite else "CAST(%s AS text)", (value,))
+
+    def contains(self, haystack: _Sql, needle: _Sql) -> _Sql:
+        return _fmt("instr({}, {}) > 0" if self.sqlite else "strpos({}, {}) > 0",
+                    haystack, needle)
+
+
+class _AccountEmail:
+    """The element GET renders when the profile keeps no list:
+    ``{"value": <account email>, "type": "work", "primary": true}``."""
+
+    def __init__(self, email: _Sql) -> None:
+        self.email = email
+
+    def text(self, sub: str) -> _Sql:
+        return _fmt("COALESCE({}, '')", self.email) if sub == "value" else _Sql("'work'")
+
+    def flag(self, sub: str, present: bool) -> _Sql:
+        return _Sql("1")
+
+
+class EmailsMatch(Expression):
+    """True when some address of the member's ``emails`` *as GET renders them* satisfies
+    ``predicate``; built by ``_Transpiler._element``/``_leaf`` from the filter.
+
+    GET renders ``scim.ScimUserProfile.attributes["emails"]`` when the profile has that key
+    (the IdP's list, kept only when it differs from the account email), else the account
+    email as ``{"value": email, "type": "work", "primary": true}``. So does this, in one SQL
+    expression of the list query (no extra query, no filtering in Python)::
+
+        CASE WHEN <profile has "emails">
+             THEN EXISTS (SELECT 1 FROM <its elements> WHERE <predicate on the element>)
+             ELSE <predicate on the account email> END
+
+    The elements come from ``json_each`` on SQLite and ``jsonb_array_elements`` on
+    PostgreSQL, the only non-portable part, kept to ``_Dialect``; both spell the comparisons
+    alike (both sides folded by the database, as for the other attributes; ``co`` by
+    instr/strpos and ``sw``/``ew`` by substr, not LIKE, so ``%`` and ``_`` are plain text).
+    ``value`` and ``type`` are caseExact false; ``primary`` is a boolean (absent = false).
+    Sub-attribute names are fixed by ``USER_LISTS``; filter values are always parameters.
+    """
+
+    output_field = BooleanField()
+
+    def __init__(self, predicate: tuple) -> None:
+        super().__init__()
+        self.predicate = predicate
+        self.attributes = F("scim_profile__attributes")
+        self.email = F("user__email")
+
+    def get_source_expressions(self) -> list:
+        return [self.attributes, self.email]
+
+    def set_source_expressions(self, exprs: list) -> None:
+        self.attributes, self.email = exprs
+
+    def as_sql(self, compiler, connection):  # noqa: ANN001, ANN201
+        dialect = _Dialect(connection.vendor, _Sql(*_compiled(compiler, self.attributes)))
+        account = _AccountEmail(_Sql(*_compiled(compiler, self.email)))
+        found = _fmt("CASE WHEN {} THEN EXISTS (SELECT 1 FROM {} AND ({})) ELSE ({}) END",
+                     dialect.has_list(), dialect.elements(),
+                     _predicate(self.predicate, dialect, dialect),
+                     _predicate(self.predicate, account, dialect))
+        return f"({found.sql})", list(found.params)
+
+
+def _compiled(compiler, expression) -> tuple[str, tuple]:  # noqa: ANN001
+    sql, params = compiler.compile(expression)
+    return sql, tuple(params)
+
+
+def _predicate(node: tuple, element: _Dialect | _AccountEmail, dialect: _Dialect) -> _Sql:
+    op = node[0]
+    if op == "not":
+        return _fmt("NOT ({})", _predicate(node[1], element, dialect))
+    if op in ("and", "or"):
+        return _fmt(f"({{}}) {op.upper()} ({{}})", _predicate(node[1], element, dialect),
+                    _predicate(node[2], element, dialect))
+    _, sub, kind, op, value = node
+    if kind == "flag":
+        flag = element.flag(sub, present=op == "pr")
+        if op == "pr":
+            return _fmt("{} = 1", flag)
+        return _fmt(f"{{}} {'=' if op == 'eq' else '<>'} {int(value)}", flag)
+    text = element.text(sub)
+    if op == "pr":
+        return _fmt("{} <> ''", text)
+    a, b = dialect.fold(text), dialect.fold(dialect.param(value))
+    if op == "eq":
+        return _fmt("{} = {}", a, b)
+    if op == "ne":
+        return _fmt("{} <> {}", a, b)
+    if op == "co":
+        return dialect.contains(a, b)
+    if op == "sw":
+        return _fmt("substr({}, 1, length({})) = {}", a, b, b)
+    return _fmt("(length({}) >= length({}) AND substr({}, length({}) - length({}) + 1) = {})",
+                a, b, a, a, b, b)
+
+
+def _list_match(list_name: str, predicate: tuple) -> Q:
+    if list_name != "emails":  # the only entry of USER_LISTS
+        raise invalid_filter(f"Filtering on {list_name!r} is not supported.")
+    return Q(EmailsMatch(predicate))
+
+
 def apply_filter(qs: QuerySet, text: str, resource: str) -> QuerySet:
     """``qs`` narrowed by the SCIM filter ``text``; raises ``invalidFilter`` on anything we
     cannot honour exactly."""
     fields = USER_FIELDS if resource == "User" else GROUP_FIELDS
     schema = USER_SCHEMA if resource == "User" else GROUP_SCHEMA
     tree = _parse(text)
-    q = _Transpiler(fields, schema).visit(tree)
+    lists = USER_LISTS if resource == "User" else {}
+    q = _Transpiler(fields, schema, lists).visit(tree)
     if resource == "User":
         qs = annotate_users(qs)
         fields = {**fields, **_HIDDEN_USER_COLUMNS}
