@@ -304,3 +304,95 @@ def test_group_filters_do_not_take_the_emails_forms(scim):
     ):
         response = _get(scim, text, "Groups")
         assert scim_body(response) == error(400, detail, "invalidFilter"), text
+
+
+# --- an oracle: the filter agrees with the emails GET renders, on many generated filters -------
+
+
+def _text(element, sub):
+    value = element.get(sub) if isinstance(element, dict) else None
+    return value.lower() if isinstance(value, str) else ""
+
+
+_TEXT_OPS = {
+    "eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "co": lambda a, b: b in a,
+    "sw": lambda a, b: a.startswith(b), "ew": lambda a, b: a.endswith(b),
+}
+
+
+def _leaves():
+    for sub, values in (("value", ("bob@work.example", "ANN@", ".example", "@", "x")),
+                        ("type", ("work", "HOME", "o"))):
+        for op, test in _TEXT_OPS.items():
+            for v in values:
+                yield (f'{sub} {op} "{v}"',
+                       lambda e, s=sub, t=test, v=v: t(_text(e, s), v.lower()))
+        yield f"{sub} pr", lambda e, s=sub: _text(e, s) != ""
+    for v in (True, False):
+        flag = "true" if v else "false"
+        yield (f"primary eq {flag}",
+               lambda e, v=v: (isinstance(e, dict) and e.get("primary") is True) is v)
+        yield (f"primary ne {flag}",
+               lambda e, v=v: (isinstance(e, dict) and e.get("primary") is True) is not v)
+    yield "primary pr", lambda e: isinstance(e, dict) and isinstance(e.get("primary"), bool)
+
+
+def _generated(count: int, seed: int = 7):
+    import random
+
+    rng = random.Random(seed)
+    leaves = list(_leaves())
+
+    def element(depth):
+        roll = rng.random()
+        if depth == 0 or roll < 0.4:
+            return rng.choice(leaves)
+        if roll < 0.55:
+            text, pred = element(depth - 1)
+            return f"not ({text})", lambda e, p=pred: not p(e)
+        (lt, lp), (rt, rp) = element(depth - 1), element(depth - 1)
+        if rng.random() < 0.5:
+            return f"({lt}) and ({rt})", lambda e, a=lp, b=rp: a(e) and b(e)
+        return f"({lt}) or ({rt})", lambda e, a=lp, b=rp: a(e) or b(e)
+
+    def outer(depth):
+        roll = rng.random()
+        if depth == 0 or roll < 0.5:
+            text, pred = element(2)
+            form = rng.random()
+            if form < 0.15 and " " in text and not text.startswith(("(", "not")):
+                # the same leaf outside brackets: emails.<sub> op v
+                return f"emails.{text}", lambda emails, p=pred: any(map(p, emails))
+            if form < 0.3:  # Entra's form: emails[F].value eq "v"
+                v = rng.choice(("ann@example.com", "BOB@WORK.EXAMPLE", "cid.new@corp.example"))
+                return (f'emails[{text}].value eq "{v}"', lambda emails, p=pred, v=v: any(
+                    p(e) and _text(e, "value") == v.lower() for e in emails))
+            return f"emails[{text}]", lambda emails, p=pred: any(map(p, emails))
+        if roll < 0.65:
+            text, pred = outer(depth - 1)
+            return f"not ({text})", lambda emails, p=pred: not p(emails)
+        (lt, lp), (rt, rp) = outer(depth - 1), outer(depth - 1)
+        op = rng.choice(("and", "or"))
+        combine = (lambda a, b: a and b) if op == "and" else (lambda a, b: a or b)
+        return f"({lt}) {op} ({rt})", lambda emails, a=lp, b=rp, c=combine: c(a(emails),
+                                                                             b(emails))
+
+    return [outer(2) for _ in range(count)]
+
+
+def test_generated_filters_agree_with_what_get_renders(scim, people):
+    rendered = {
+        r["id"]: r.get("emails") or [] for r in scim_body(scim.get("/Users"))["Resources"]
+    }
+    assert set(rendered) == set(people.values())
+    sizes = []
+    for text, pred in _generated(150):
+        if len(text) > 1000:
+            continue
+        response = _get(scim, text)
+        assert response.status_code == 200, (text, scim_body(response))
+        found = {r["id"] for r in scim_body(response)["Resources"]}
+        assert found == {uid for uid, emails in rendered.items() if pred(emails)}, text
+        sizes.append(len(found))
+    # Not a trivial sample: most filters ran, answering with all sizes of result.
+    assert len(sizes) > 100 and set(sizes) == {0, 1, 2, 3, 4, 5}, sorted(sizes)
