@@ -20,7 +20,7 @@ from orgs import services as orgs_services
 from orgs.exceptions import DomainError
 from orgs.models import Group, Membership, MembershipSource
 from scim.auth import ScimContext
-from scim.errors import ScimError, bad_request, from_domain_error
+from scim.errors import ScimError, bad_request, from_domain_error, not_found
 from scim.patch import PatchApplier, Schema, coerce, member_ids
 from scim.schemas import (
     ENTERPRISE_SCHEMA,
@@ -296,7 +296,7 @@ class ScimUser(_Adapter):
             .first() if locked else None
         )
         if fresh is None:  # deleted by a concurrent request
-            raise ScimError(404, f"User {self.id} not found.")
+            raise not_found("User", str(self.id))
         self.obj = fresh
         return self.state()
 

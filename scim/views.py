@@ -33,6 +33,7 @@ from scim.errors import (
     bad_request,
     error_response,
     from_domain_error,
+    not_found,
     scim_json,
     scim_no_content,
 )
@@ -66,7 +67,7 @@ def _uuid_or_404(value: str, resource: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise ScimError(404, f"{resource} {value} not found.") from None
+        raise not_found(resource, value) from None
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -144,7 +145,7 @@ class ResourceTypesView(ScimBaseView):
         for doc in types:
             if doc["id"] == type_id:
                 return scim_json(doc)
-        raise ScimError(404, f"ResourceType {type_id} not found.")
+        raise not_found("ResourceType", type_id)
 
 
 class SchemasView(ScimBaseView):
@@ -155,7 +156,7 @@ class SchemasView(ScimBaseView):
         for doc in schemas:
             if doc["id"] == schema_id:
                 return scim_json(doc)
-        raise ScimError(404, f"Schema {schema_id} not found.")
+        raise not_found("Schema", schema_id)
 
 
 class NotFoundView(ScimBaseView):
@@ -367,7 +368,7 @@ class ResourceView(ScimBaseView):
         with_members = self._wants_members(params) if params else False
         obj = self.queryset(with_members=with_members).filter(pk=pk).first()
         if obj is None:
-            raise ScimError(404, f"{self.resource} {resource_id} not found.")
+            raise not_found(self.resource, resource_id)
         return obj
 
     def _respond(self, obj: Any, params: dict[str, Any], status: int = 200) -> HttpResponse:
