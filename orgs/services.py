@@ -22,6 +22,7 @@ from orgs.audit import Actor, audit_record
 from orgs.exceptions import (
     AlreadyExists,
     CrossOrganizationError,
+    DomainError,
     FeatureNotAvailable,
     InvalidInput,
     LastAdminError,
@@ -140,6 +141,24 @@ def organization_create(
     return org
 
 
+def organization_scim_enable_blocker(*, organization: Organization) -> DomainError | None:
+    """Why SCIM provisioning cannot be turned on now, as the error enabling would raise; None
+    when it can. The SSO page shows it before the admin tries; the service raises it."""
+    if not organization.has_feature(Feature.SCIM):
+        return FeatureNotAvailable(
+            f"SCIM provisioning is an Enterprise feature; {organization.name} is on the "
+            f"{organization.get_plan_display()} plan."
+        )
+    from sso.selectors import saml_connection_is_active
+
+    if not saml_connection_is_active(organization=organization):
+        return PreconditionFailed(
+            "Configure and activate SAML SSO first: SCIM provisioning needs an active SAML "
+            "connection, since provisioned members sign in through your identity provider."
+        )
+    return None
+
+
 @transaction.atomic
 def organization_set_scim_enabled(
     *, organization: Organization, enabled: bool, actor: Actor
@@ -147,18 +166,9 @@ def organization_set_scim_enabled(
     """Turn SCIM provisioning on or off. Tokens and provisioned data are left untouched."""
     org = Organization.objects.select_for_update().get(pk=organization.pk)
     if enabled:
-        if not org.has_feature(Feature.SCIM):
-            raise FeatureNotAvailable(
-                f"SCIM provisioning is an Enterprise feature; {org.name} is on the "
-                f"{org.get_plan_display()} plan."
-            )
-        from sso.selectors import saml_connection_is_active
-
-        if not saml_connection_is_active(organization=org):
-            raise PreconditionFailed(
-                "Configure and activate SAML SSO first: SCIM provisioning needs an active "
-                "SAML connection."
-            )
+        blocker = organization_scim_enable_blocker(organization=org)
+        if blocker is not None:
+            raise blocker
     if org.scim_enabled == enabled:
         return org
     org.scim_enabled = enabled

@@ -25,9 +25,8 @@ from django.utils.cache import add_never_cache_headers
 
 from orgs import services as org_services
 from orgs.audit import Actor
-from orgs.exceptions import DomainError
+from orgs.exceptions import DomainError, FeatureNotAvailable
 from orgs.models import AuditEvent, GroupRoleMapping, Organization
-from orgs.plans import Feature
 from orgs.selectors import audit_event_list
 from scim import services as scim_services
 from scim.admin_forms import (
@@ -37,7 +36,6 @@ from scim.admin_forms import (
     issue_nonce,
 )
 from scim.models import ScimToken
-from sso.selectors import saml_connection_is_active
 
 if TYPE_CHECKING:
     from sso.admin_pages import OrganizationSsoPagesMixin as SsoAdmin
@@ -64,30 +62,27 @@ class ScimToggle:
 
 
 def scim_toggle_state(admin: SsoAdmin, request: HttpRequest, org: Organization) -> ScimToggle:
-    """Mirrors the preconditions of ``organization_set_scim_enabled`` so the page can explain
-    them before the admin tries; the service still decides."""
-    if not org.has_feature(Feature.SCIM):
+    """The toggle, with the reason ``organization_scim_enable_blocker`` gives when SCIM cannot
+    be turned on, and what this admin can do about it."""
+    blocker = org_services.organization_scim_enable_blocker(organization=org)
+    if blocker is None:
+        return ScimToggle(enabled=org.scim_enabled, can_enable=True)
+    if isinstance(blocker, FeatureNotAvailable):
         superuser = request.user.is_superuser
         return ScimToggle(
-            enabled=org.scim_enabled, can_enable=False,
-            reason=(f"SCIM provisioning is an Enterprise feature; {org.name} is on the "
-                    f"{org.get_plan_display()} plan."),
+            enabled=org.scim_enabled, can_enable=False, reason=blocker.message,
             remedy=("Change the organization's plan to Enterprise." if superuser else
                     "Ask your Roster operator to move this organization to the Enterprise "
                     "plan."),
             remedy_url=admin.sso_url("change", org) if superuser else "",
             remedy_label="Change the plan",
         )
-    if not saml_connection_is_active(organization=org):
-        return ScimToggle(
-            enabled=org.scim_enabled, can_enable=False,
-            reason="SCIM provisioning needs an active SAML connection: provisioned members "
-                   "sign in through your identity provider.",
-            remedy="Configure and activate SAML SSO on the SAML tab first.",
-            remedy_url=admin.sso_url("sso_saml", org),
-            remedy_label="Open the SAML tab",
-        )
-    return ScimToggle(enabled=org.scim_enabled, can_enable=True)
+    return ScimToggle(
+        enabled=org.scim_enabled, can_enable=False, reason=blocker.message,
+        remedy="Configure and activate SAML SSO on the SAML tab first.",
+        remedy_url=admin.sso_url("sso_saml", org),
+        remedy_label="Open the SAML tab",
+    )
 
 
 def _actor(request: HttpRequest) -> Actor:
