@@ -1,0 +1,43 @@
+"""Which strings Roster stores: one rule for every writer (SCIM, SAML, admin, commands).
+
+PostgreSQL refuses NUL in text and psycopg cannot encode a lone surrogate, while SQLite stores
+both, so without one rule the same request succeeds on one database and fails (or crashes) on the
+other. Bidi overrides are refused in identifiers and names because they make a stored value
+display as something else in the admin ("Trojan Source"). Values are refused, never stripped:
+silently changing what an IdP sent would make it read back something it did not write.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from orgs.exceptions import InvalidInput
+
+# Explicit embeddings, overrides and isolates (LRE RLE PDF LRO RLO, LRI RLI FSI PDI).
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Line breaks and tabs are fine in free text (a postal address), never in a name.
+MULTILINE_ALLOWED = frozenset("\t\n\r")
+
+
+def text_problem(value: str, *, multiline: bool = False) -> str | None:
+    """Why ``value`` cannot be stored, or None when it can."""
+    for char in value:
+        code = ord(char)
+        if 0xD800 <= code <= 0xDFFF:
+            return "contains an unpaired surrogate (invalid Unicode)"
+        if char in BIDI_CONTROLS:
+            return f"contains a bidirectional control character (U+{code:04X})"
+        if unicodedata.category(char) == "Cc" and not (multiline and char in MULTILINE_ALLOWED):
+            return f"contains a control character (U+{code:04X})"
+    return None
+
+
+def clean_text(value: str, *, field: str, max_length: int | None = None,
+               multiline: bool = False) -> str:
+    """``value`` unchanged if it can be stored, else ``InvalidInput`` naming the field."""
+    problem = text_problem(value, multiline=multiline)
+    if problem is not None:
+        raise InvalidInput(f"{field} {problem}.")
+    if max_length is not None and len(value) > max_length:
+        raise InvalidInput(f"{field} must be at most {max_length} characters.")
+    return value
