@@ -88,11 +88,8 @@ class ReadOnlyInline(admin.TabularInline):
 
 class MembershipInline(ReadOnlyInline):
     model = Membership
-    fields = ["user", "role", "status", "is_active", "source", "created_at"]
+    fields = ["email", "scim_user_name", "role", "status", "is_active", "source", "created_at"]
     verbose_name_plural = "Members"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related("user")
 
 
 class GroupInline(ReadOnlyInline):
@@ -144,21 +141,22 @@ class OrganizationAdmin(OrganizationSsoPagesMixin, ServiceFormAdmin):
 class MembershipAdmin(ServiceFormAdmin):
     add_form = MembershipAddForm
     form = MembershipChangeForm
-    list_display = ["user", "organization", "role", "status", "is_active", "source",
-                    "created_at"]
+    list_display = ["email", "scim_user_name", "user", "organization", "role", "status",
+                    "is_active", "source", "created_at"]
     list_filter = ["role", "status", "is_active", "source", "organization"]
-    search_fields = ["user__email", "user__first_name", "user__last_name", "scim_user_name",
+    search_fields = ["email", "given_name", "family_name", "scim_user_name",
                      "external_id"]
     list_select_related = ["user", "organization"]
     actions = ["deactivate", "reactivate", "remove"]
-    readonly_fields = ["user", "organization", "status", "is_active", "source",
-                       "scim_user_name", "external_id", "groups_list", "created_at",
-                       "updated_at"]
+    readonly_fields = ["email", "given_name", "family_name", "user", "organization", "status",
+                       "is_active", "source", "scim_user_name", "external_id", "groups_list",
+                       "created_at", "updated_at"]
 
     def get_fields(self, request: HttpRequest, obj: Any = None):
         if obj is None:
             return ["organization", "email", "first_name", "last_name", "role"]
-        return ["user", "organization", "role", "status", "is_active", "source",
+        return ["email", "given_name", "family_name", "user", "organization", "role", "status",
+                "is_active", "source",
                 "scim_user_name", "external_id", "groups_list", "created_at", "updated_at"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
@@ -214,7 +212,7 @@ class GroupMemberInline(ReadOnlyInline):
     verbose_name_plural = "Members"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related("membership__user")
+        return super().get_queryset(request).select_related("membership")
 
 
 @admin.register(Group)

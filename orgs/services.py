@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from orgs.audit import Actor, audit_record
@@ -40,6 +41,7 @@ from orgs.models import (
     User,
 )
 from orgs.plans import Feature, Plan
+from orgs.text import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -48,12 +50,31 @@ logger = logging.getLogger(__name__)
 
 
 def _clean_email(email: str) -> str:
-    email = (email or "").strip()
+    email = clean_text((email or "").strip(), field="email", max_length=254)
+    email = User.objects.normalize_email(email)
     try:
         validate_email(email)
     except ValidationError as exc:
         raise InvalidInput(f"{email!r} is not a valid email address.") from exc
     return email
+
+
+def _clean_name(value: str, field: str) -> str:
+    return clean_text(value or "", field=field, max_length=150)
+
+
+def _check_idp_keys(
+    organization: Organization, *, user_name: str, external_id: str, exclude_pk: Any = None
+) -> None:
+    """A member is keyed by the IdP's identifiers: userName and externalId are unique per
+    organization, ignoring case (the constraints enforce it; this names the clash)."""
+    members = Membership.objects.filter(organization=organization)
+    if exclude_pk is not None:
+        members = members.exclude(pk=exclude_pk)
+    if user_name and members.filter(scim_user_name__iexact=user_name).exists():
+        raise AlreadyExists(f"userName {user_name!r} is already used in {organization.name}.")
+    if external_id and members.filter(external_id__iexact=external_id).exists():
+        raise AlreadyExists(f"externalId {external_id!r} is already used in {organization.name}.")
 
 
 def _check_role(role: str) -> str:
@@ -81,7 +102,7 @@ def _guard_last_admin(membership: Membership, *, doing: str) -> None:
     )
     if not other_admins:
         raise LastAdminError(
-            f"Cannot {doing} {membership.user.email}: they are the last active admin of "
+            f"Cannot {doing} {membership.email}: they are the last active admin of "
             f"{membership.organization.name}."
         )
 
@@ -98,7 +119,8 @@ def user_get_or_create(*, email: str, first_name: str = "", last_name: str = "")
     try:
         with transaction.atomic():
             return User.objects.create_user(
-                email=email, first_name=first_name[:150], last_name=last_name[:150]
+                email=email, first_name=_clean_name(first_name, "first name"),
+                last_name=_clean_name(last_name, "last name"),
             )
     except IntegrityError:  # created concurrently: the constraint kept it unique
         return User.objects.get(email__iexact=email)
@@ -214,21 +236,28 @@ def organization_update_settings(
 
 def _send_invitation(membership: Membership) -> None:
     org = membership.organization
-    user = membership.user
     login_url = f"{settings.BASE_URL}/sso/saml/{org.slug}/login/"
     try:
         send_mail(
             subject=f"You have been added to {org.name} on Roster",
             message=(
-                f"Hello {user.get_short_name()},\n\n"
+                f"Hello {membership.given_name or membership.email},\n\n"
                 f"You have been added to {org.name} on Roster. Sign in with your organization's "
                 f"single sign-on to finish setting up your account:\n\n{login_url}\n"
             ),
             from_email=None,
-            recipient_list=[user.email],
+            recipient_list=[membership.email],
         )
     except Exception:  # email must never undo a provisioning that already committed
         logger.exception("Could not send the invitation to membership %s", membership.pk)
+
+
+def account_claimable(account: User, organization: Organization) -> bool:
+    """Whether ``organization`` may link ``account`` on its own word (an admin's add, or its
+    IdP's sign-in): only while no other organization uses the account. Otherwise the person
+    must prove they hold it first (``sso.services``): an organization must never take over
+    an account that another organization verified."""
+    return not account.memberships.exclude(organization=organization).exists()
 
 
 @transaction.atomic
@@ -246,38 +275,53 @@ def membership_add(
     external_id: str = "",
     is_active: bool = True,
     send_invitation: bool = True,
+    link_account: bool = True,
 ) -> Membership:
-    """Add a person to an organization, linking the existing global user with that email."""
+    """Add a person to an organization.
+
+    The email and names are the organization's own. ``link_account`` links the account with
+    that email (created when new) if the organization may claim it (``account_claimable``);
+    otherwise, and always for IdP provisioning (``source=SCIM``), the member is an
+    invitation that the person's first verified sign-in links. Members are unique by the IdP's
+    userName and externalId; people added by hand also by email.
+    """
     role = _check_role(role or organization.default_role)
-    user = user_get_or_create(email=email, first_name=first_name, last_name=last_name)
-    if Membership.objects.filter(organization=organization, user=user).exists():
-        raise AlreadyExists(f"{user.email} is already a member of {organization.name}.")
-    if scim_user_name and Membership.objects.filter(
-        organization=organization, scim_user_name__iexact=scim_user_name
+    email = _clean_email(email)
+    first_name = _clean_name(first_name, "first name")
+    last_name = _clean_name(last_name, "last name")
+    scim_user_name = clean_text(scim_user_name, field="userName", max_length=254)
+    external_id = clean_text(external_id, field="externalId", max_length=255)
+    _check_idp_keys(organization, user_name=scim_user_name, external_id=external_id)
+    user = None
+    if source != MembershipSource.SCIM and Membership.objects.filter(
+        organization=organization, email__iexact=email
     ).exists():
-        raise AlreadyExists(f"userName {scim_user_name!r} is already used in {organization.name}.")
+        raise AlreadyExists(f"{email} is already a member of {organization.name}.")
+    if link_account and source != MembershipSource.SCIM:
+        account = user_get_or_create(email=email, first_name=first_name, last_name=last_name)
+        if account_claimable(account, organization):
+            user = account
+        if user is not None and Membership.objects.filter(
+            organization=organization, user=user
+        ).exists():
+            raise AlreadyExists(f"{email} is already a member of {organization.name}.")
     try:
         with transaction.atomic():
             membership = Membership.objects.create(
-                organization=organization, user=user, role=role, status=status,
-                source=source, scim_user_name=scim_user_name, external_id=external_id,
-                is_active=is_active,
+                organization=organization, user=user, email=email, given_name=first_name,
+                family_name=last_name, role=role, status=status, source=source,
+                scim_user_name=scim_user_name, external_id=external_id, is_active=is_active,
+                linked_at=timezone.now() if user is not None else None,
             )
     except IntegrityError as exc:  # a concurrent create won the race
-        raise AlreadyExists(f"{user.email} is already a member of {organization.name}.") from exc
-    # Names from the IdP fill in a linked user's blanks but never overwrite what they set.
-    changed = [
-        field for field, value in (("first_name", first_name), ("last_name", last_name))
-        if value and not getattr(user, field)
-    ]
-    for field in changed:
-        setattr(user, field, {"first_name": first_name, "last_name": last_name}[field][:150])
-    if changed:
-        user.save(update_fields=changed)
+        raise AlreadyExists(
+            f"{scim_user_name or email} is already a member of {organization.name}."
+        ) from exc
     action = "scim.user.created" if source == MembershipSource.SCIM else "membership.added"
     audit_record(
         organization=organization, actor=actor, action=action, target=membership,
-        data={"email": user.email, "role": role, "source": source, "status": status},
+        data={"email": email, "role": role, "source": source, "status": status,
+              "linked": user is not None},
     )
     if send_invitation and status == MembershipStatus.INVITED:
         transaction.on_commit(lambda: _send_invitation(membership))
@@ -285,46 +329,69 @@ def membership_add(
 
 
 @transaction.atomic
+def membership_link_account(*, membership: Membership, user: User, actor: Actor) -> Membership:
+    """Tie a member to the account the person proved they hold (``sso.services`` decides)."""
+    m = _lock_membership(membership)
+    if m.user_id == user.pk:
+        return m
+    if m.user_id is not None:
+        raise PreconditionFailed("This member is already linked to another account.")
+    if Membership.objects.filter(organization_id=m.organization_id, user=user).exists():
+        raise AlreadyExists(
+            f"This account is already linked to another member of {m.organization.name}."
+        )
+    m.user = user
+    m.linked_at = timezone.now()
+    m.save(update_fields=["user", "linked_at", "updated_at"])
+    audit_record(
+        organization=m.organization, actor=actor, action="membership.account_linked", target=m,
+        data={"account": user.email},
+    )
+    return m
+
+
+@transaction.atomic
 def membership_update_profile(
     *,
     membership: Membership,
     actor: Actor,
+    email: str | None = None,
     first_name: str | None = None,
     last_name: str | None = None,
     scim_user_name: str | None = None,
     external_id: str | None = None,
     action: str = "membership.updated",
 ) -> Membership:
-    """Update what the IdP pushes about a member. Only changed fields are written and logged;
-    the global user's email is not changed here (it may belong to other organizations)."""
+    """Update what the organization knows of a member. Only changed fields are written and
+    logged. The linked account is never touched (it may belong to other organizations), and
+    a changed email or userName never moves the membership to another account."""
     m = _lock_membership(membership)
-    changes: dict[str, list[Any]] = {}
-    if scim_user_name is not None and scim_user_name != m.scim_user_name:
-        clash = (
-            Membership.objects.filter(
-                organization_id=m.organization_id, scim_user_name__iexact=scim_user_name
-            )
-            .exclude(pk=m.pk)
-            .exists()
-        )
-        if clash:
-            raise AlreadyExists(f"userName {scim_user_name!r} is already used in this org.")
-        changes["scim_user_name"] = [m.scim_user_name, scim_user_name]
-        m.scim_user_name = scim_user_name
-    if external_id is not None and external_id != m.external_id:
-        changes["external_id"] = [m.external_id, external_id]
-        m.external_id = external_id
-    user_fields = []
-    for field, value in (("first_name", first_name), ("last_name", last_name)):
-        if value is not None and value[:150] != getattr(m.user, field):
-            changes[field] = [getattr(m.user, field), value[:150]]
-            setattr(m.user, field, value[:150])
-            user_fields.append(field)
+    new: dict[str, str] = {}
+    if email is not None:
+        new["email"] = _clean_email(email)
+    if first_name is not None:
+        new["given_name"] = _clean_name(first_name, "first name")
+    if last_name is not None:
+        new["family_name"] = _clean_name(last_name, "last name")
+    if scim_user_name is not None:
+        new["scim_user_name"] = clean_text(scim_user_name, field="userName", max_length=254)
+    if external_id is not None:
+        new["external_id"] = clean_text(external_id, field="externalId", max_length=255)
+    changes = {f: [getattr(m, f), v] for f, v in new.items() if getattr(m, f) != v}
     if not changes:
         return m
-    if user_fields:
-        m.user.save(update_fields=user_fields)
-    m.save()
+    _check_idp_keys(
+        m.organization, exclude_pk=m.pk,
+        user_name=changes["scim_user_name"][1] if "scim_user_name" in changes else "",
+        external_id=changes["external_id"][1] if "external_id" in changes else "",
+    )
+    for field, (_, value) in changes.items():
+        setattr(m, field, value)
+    try:
+        with transaction.atomic():
+            m.save(update_fields=[*changes, "updated_at"])
+    except IntegrityError as exc:  # a concurrent change took the same userName/externalId
+        raise AlreadyExists("userName or externalId is already used in this org.") from exc
     audit_record(
         organization=m.organization, actor=actor, action=action, target=m,
         data={"changes": changes},
@@ -402,7 +469,7 @@ def membership_remove(
     _guard_last_admin(m, doing="remove")
     audit_record(
         organization=m.organization, actor=actor, action=action, target=m,
-        data={"email": m.user.email},
+        data={"email": m.email},
     )
     m.delete()
 

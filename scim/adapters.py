@@ -140,7 +140,7 @@ class ScimUser(_Adapter):
             return None
 
     def _account_emails(self) -> list[dict[str, Any]]:
-        return [{"value": self.obj.user.email, "type": "work", "primary": True}]
+        return [{"value": self.obj.email, "type": "work", "primary": True}]
 
     def state(self) -> dict[str, Any]:
         """The writable attributes, in SCIM form."""
@@ -148,13 +148,13 @@ class ScimUser(_Adapter):
         profile = self._profile()
         extra = dict(profile.attributes) if profile else {}
         name = {
-            "givenName": m.user.first_name, "familyName": m.user.last_name,
+            "givenName": m.given_name, "familyName": m.family_name,
             "formatted": extra.get("name.formatted") or "",
         }
         name = {k: v for k, v in name.items() if v}
         emails = copy.deepcopy(extra["emails"]) if "emails" in extra else self._account_emails()
         return {
-            "userName": m.scim_user_name or m.user.email,
+            "userName": m.scim_user_name or m.email,
             "externalId": m.external_id or None,
             "name": name or None,
             "displayName": (profile.display_name if profile else "") or None,
@@ -292,7 +292,7 @@ class ScimUser(_Adapter):
             Membership.objects.select_for_update().filter(pk=self.obj.pk).values_list("pk")
         )
         fresh = (
-            Membership.objects.select_related("user", "scim_profile").filter(pk=self.obj.pk)
+            Membership.objects.select_related("scim_profile").filter(pk=self.obj.pk)
             .first() if locked else None
         )
         if fresh is None:  # deleted by a concurrent request
@@ -321,6 +321,10 @@ class ScimUser(_Adapter):
         for scim_key, field in (("givenName", "first_name"), ("familyName", "last_name")):
             if new_name.get(scim_key, "") != old_name.get(scim_key, ""):
                 profile_changes[field] = new_name.get(scim_key, "")
+        if new["emails"] and new["emails"] != old["emails"]:
+            email = self.email_from(new)
+            if email != m.email:  # the address the org knows them by; never the account's
+                profile_changes["email"] = email
         try:
             with transaction.atomic():
                 if profile_changes:

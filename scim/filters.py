@@ -19,10 +19,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.db import NotSupportedError, connection
 from django.db.models import BooleanField, Case, Expression, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Collate, Left, Lower, Right, StrIndex
+from django.utils.dateparse import parse_datetime
 from scim2_filter_parser import ast
 from scim2_filter_parser.lexer import SCIMLexer
 from scim2_filter_parser.parser import SCIMParser
@@ -44,26 +46,28 @@ class Field:
 
     column: str
     # "ci" case-insensitive string, "exact" string, "bool", "username", "id" (the resource's
-    # own UUID), "member" (a group member's User id)
+    # own UUID), "member" (a group member's User id), "datetime" (meta.created/lastModified)
     kind: str = "ci"
 
 
 # userName is the stored SCIM userName, or the account email for members added by hand.
 _USER_NAME = Case(
-    When(scim_user_name="", then=F("user__email")), default=F("scim_user_name")
+    When(scim_user_name="", then=F("email")), default=F("scim_user_name")
 )
 
 USER_FIELDS: dict[str, Field] = {
     "id": Field("pk", "id"),
     "username": Field("_scim_user_name", "username"),
     "externalid": Field("external_id", "exact"),
-    "name.givenname": Field("user__first_name"),
-    "name.familyname": Field("user__last_name"),
+    "name.givenname": Field("given_name"),
+    "name.familyname": Field("family_name"),
     "displayname": Field("scim_profile__display_name"),
     "active": Field("is_active", "bool"),
+    "meta.created": Field("created_at", "datetime"),
+    "meta.lastmodified": Field("updated_at", "datetime"),
 }
 # Columns the userName equality reads directly (not SCIM names: filters cannot reach them).
-_HIDDEN_USER_COLUMNS = {"_sun": Field("scim_user_name"), "_email": Field("user__email")}
+_HIDDEN_USER_COLUMNS = {"_sun": Field("scim_user_name"), "_email": Field("email")}
 
 GROUP_FIELDS: dict[str, Field] = {
     "id": Field("pk", "id"),
@@ -72,6 +76,8 @@ GROUP_FIELDS: dict[str, Field] = {
     # Entra asks "is this user a member?" as id eq "<gid>" and members[value eq "<uid>"].
     "members": Field("pk", "member"),
     "members.value": Field("pk", "member"),
+    "meta.created": Field("created_at", "datetime"),
+    "meta.lastmodified": Field("updated_at", "datetime"),
 }
 
 
@@ -254,19 +260,34 @@ def _eq(field: Field, value: str) -> Q:
         if not value:
             return Q(pk__in=[])
         return Q(scim_user_name__iexact_lower=value) | (
-            Q(scim_user_name="") & Q(user__email__iexact_lower=value)
+            Q(scim_user_name="") & Q(email__iexact_lower=value)
         )
     if field.kind == "bool":
         return Q(**{field.column: _bool(value)})
+    if field.kind == "datetime":
+        return Q(**{field.column: _datetime(value)})
     if field.kind == "exact":
         return Q(**{field.column: value})
     return Q(**{f"{field.column}__iexact_lower": value})
+
+
+def _datetime(value: object) -> datetime:
+    """A filter's dateTime value (RFC 7643 §2.3.5, xsd:dateTime); no offset means UTC."""
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well-formed but impossible, such as month 13
+        parsed = None
+    if parsed is None:
+        raise invalid_filter(f"{value!r} is not a dateTime such as \"2026-01-31T12:00:00Z\".")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _text(lookup: str, op: str) -> Callable[[Field, str], Q]:
     def build(field: Field, value: str) -> Q:
         if field.kind == "bool":
             raise invalid_filter(f"The operator {op!r} does not apply to booleans.")
+        if field.kind == "datetime":
+            raise invalid_filter(f"The operator {op!r} does not apply to dateTimes.")
         _only_equality(field, op)
         if field.kind == "exact":
             # Not LIKE: SQLite's LIKE ignores case, and externalId is case-exact.
@@ -281,6 +302,8 @@ def _order(lookup: str) -> Callable[[Field, str], Q]:
         if field.kind == "bool":
             raise invalid_filter("Booleans cannot be ordered.")
         _only_equality(field, lookup)
+        if field.kind == "datetime":
+            return Q(**{f"{field.column}__{lookup}": _datetime(value)})
         if field.kind in ("ci", "username"):
             return Q(**{f"{field.column}__binarylower_{lookup}": value})
         return Q(**{f"{field.column}__binary_{lookup}": value})
@@ -299,7 +322,7 @@ def _present(field: Field, value: str | None) -> Q:
         return Q(pk__isnull=False)
     if field.kind == "member":
         return _groups_with_member()
-    if field.kind == "bool":
+    if field.kind in ("bool", "datetime"):
         return Q(**{f"{field.column}__isnull": False})
     return Q(**{f"{field.column}__gt": ""})
 
@@ -507,7 +530,7 @@ class EmailsMatch(Expression):
         super().__init__()
         self.predicate = predicate
         self.attributes = F("scim_profile__attributes")
-        self.email = F("user__email")
+        self.email = F("email")
 
     def get_source_expressions(self) -> list:
         return [self.attributes, self.email]

@@ -250,6 +250,8 @@ def scim_profile_update(
         profile.attributes = attributes
     if changes:
         profile.save()
+        # meta.lastModified is the member's updated_at (filters compare it through an index).
+        Membership.objects.filter(pk=membership.pk).update(updated_at=profile.updated_at)
         audit_record(
             organization=membership.organization, actor=actor,
             action="scim.user.profile_updated", target=membership, data={"changes": changes},

@@ -203,6 +203,12 @@ REFUSAL_MESSAGES = {
     "no_access": "Your role in this organization gives no access.",
     "operator": "Roster operators sign in with their password, not through an organization's "
     "single sign-on.",
+    "ambiguous_user": "Several members of this organization use this email address, so it "
+    "cannot tell which one you are. Ask your administrator to have the identity provider send "
+    "your username as the SAML NameID.",
+    "account_needs_proof": "A Roster account with this email address is already used by "
+    "another organization. Sign in to that account first (through the organization that "
+    "already uses it), then sign in here again to link it.",
 }
 
 
@@ -221,60 +227,121 @@ def saml_login_refuse(
     return LoginRefused(reason, REFUSAL_MESSAGES.get(reason, "Sign-in refused."))
 
 
-def _find_membership(organization: Organization, email: str) -> Membership | None:
-    return (
-        Membership.objects.select_related("user", "organization")
-        .filter(organization=organization, user__email__iexact=email)
-        .first()
+def _is_operator(account: User) -> bool:
+    return bool(
+        account.is_superuser or account.user_permissions.exists() or account.groups.exists()
     )
 
 
+def _find_membership(
+    organization: Organization, *, name_id: str, email: str, actor: Actor
+) -> Membership | None:
+    """The member an assertion speaks of: the NameID as the IdP's userName first (Entra's
+    default NameID is the user principal name), then as the member's email, then the asserted
+    email. Several members sharing that email cannot be told apart: refused."""
+    members = Membership.objects.select_related("user", "organization").filter(
+        organization=organization
+    )
+    if name_id:
+        found = members.filter(scim_user_name__iexact=name_id).first()
+        if found is not None:
+            return found
+    for candidate in dict.fromkeys(v for v in (name_id, email) if v):
+        matches = list(members.filter(email__iexact=candidate)[:2])
+        if len(matches) > 1:
+            raise saml_login_refuse(
+                organization=organization, reason="ambiguous_user", actor=actor, email=candidate
+            )
+        if matches:
+            return matches[0]
+    return None
+
+
+def _account_for(
+    organization: Organization, membership: Membership | None, *, email: str,
+    session_user: User | None, actor: Actor,
+) -> tuple[User | None, str]:
+    """The account this sign-in opens, and the email a new one would get.
+
+    A linked member opens their account. Otherwise the account with the verified email is
+    linked only with proof (``orgs.services.account_claimable``, or a session already signed
+    in to it); no account yet means one is made at this first verified sign-in."""
+    if membership is not None and membership.user is not None:
+        return membership.user, membership.user.email
+    account_email = email or (membership.email if membership is not None else "")
+    account = User.objects.filter(email__iexact=account_email).first() if account_email else None
+    if account is None:
+        return None, account_email
+    proven = session_user is not None and session_user.pk == account.pk
+    if not proven and not org_services.account_claimable(account, organization):
+        # Another organization uses this account: this IdP's word alone must not open it.
+        reason = "unknown_user" if membership is None else "account_needs_proof"
+        raise saml_login_refuse(
+            organization=organization, reason=reason, actor=actor, email=account_email
+        )
+    return account, account_email
+
+
 def saml_login_complete(
-    *, connection: SamlConnection, email: str, actor: Actor,
-    first_name: str = "", last_name: str = "",
+    *, connection: SamlConnection, email: str, actor: Actor, name_id: str = "",
+    first_name: str = "", last_name: str = "", session_user: User | None = None,
 ) -> LoginOutcome:
-    """Decide what a verified SAML assertion for ``email`` gets in this organization.
+    """Decide what a verified SAML assertion gets in this organization.
+
+    ``name_id`` is the assertion's NameID, ``email`` the verified email address it carries
+    (the NameID when it is one, else the ``email`` attribute), ``session_user`` the account
+    this browser is already signed in to (proof of holding it), if any.
 
     The organization's IdP is trusted for this organization only: operators (superusers, users
-    with Django permissions) are refused, and just-in-time provisioning never links an account
-    that belongs to other organizations. The caller scopes the session to this organization.
+    with Django permissions) are refused, and neither linking nor just-in-time provisioning
+    ever opens an account that other organizations use without the person's proof. The
+    caller scopes the session to this organization.
 
     Refusals are audited and raised as ``LoginRefused``; success stamps the connection's
     ``last_login_at`` and records ``sso.login.succeeded``.
     """
     org = connection.organization
-    account = User.objects.filter(email__iexact=email).first()
-    if account is not None and (
-        account.is_superuser or account.user_permissions.exists() or account.groups.exists()
-    ):
-        # An org's IdP is its admin's to control: it must never make an operator session.
-        raise saml_login_refuse(organization=org, reason="operator", actor=actor, email=email)
-    membership = _find_membership(org, email)
-    if membership is None and (
-        not org.sso_jit_provisioning
-        or (account is not None and account.memberships.exclude(organization=org).exists())
-    ):
-        # Just-in-time provisioning makes new accounts; it never links an account that other
-        # organizations use (that would let this org's IdP sign in as their member).
+    membership = _find_membership(org, name_id=name_id, email=email, actor=actor)
+    if membership is None and not org.sso_jit_provisioning:
         raise saml_login_refuse(organization=org, reason="unknown_user", actor=actor, email=email)
     if membership is not None:
-        if not membership.is_active or not membership.user.is_active:
+        if not membership.is_active:
             raise saml_login_refuse(
                 organization=org, reason="deactivated", actor=actor, email=email
             )
         if membership.role == Role.NO_ACCESS:
             raise saml_login_refuse(organization=org, reason="no_access", actor=actor, email=email)
+    account, account_email = _account_for(
+        org, membership, email=email, session_user=session_user, actor=actor
+    )
+    if account is not None and _is_operator(account):
+        # An org's IdP is its admin's to control: it must never make an operator session.
+        raise saml_login_refuse(organization=org, reason="operator", actor=actor, email=email)
+    if account is not None and not account.is_active:
+        raise saml_login_refuse(organization=org, reason="deactivated", actor=actor, email=email)
+    if not account_email:
+        raise saml_login_refuse(
+            organization=org, reason="invalid_response", actor=actor,
+            detail="No email address in the assertion.",
+        )
     with transaction.atomic():
         if membership is None:
             membership = org_services.membership_add(
                 organization=org, email=email, actor=actor, first_name=first_name,
                 last_name=last_name, source=MembershipSource.SSO,
-                status=MembershipStatus.INVITED, send_invitation=False,
+                status=MembershipStatus.INVITED, send_invitation=False, link_account=False,
             )
-            membership = _find_membership(org, email)
-            assert membership is not None
-        user = User.objects.select_for_update().get(pk=membership.user_id)
+        if account is None:
+            account = org_services.user_get_or_create(
+                email=account_email, first_name=first_name or membership.given_name,
+                last_name=last_name or membership.family_name,
+            )
+        user = User.objects.select_for_update().get(pk=account.pk)
         user_actor = replace(actor, kind=ActorKind.USER, id=str(user.pk), label=user.email)
+        if membership.user_id is None:
+            membership = org_services.membership_link_account(
+                membership=membership, user=user, actor=user_actor
+            )
         if user.setup_completed_at and membership.status == MembershipStatus.INVITED:
             # Keys already made at an earlier setup: joining another org needs no new ones.
             membership = org_services.membership_accept(membership=membership, actor=user_actor)

@@ -210,13 +210,15 @@ def acs(request: HttpRequest, slug: str) -> HttpResponse:
     if not cache.add(_assertion_key(org, auth.get_last_assertion_id()), 1, timeout=max(ttl, 60)):
         return refuse("replay", detail="Assertion id already used.")
 
+    name_id = auth.get_nameid() or ""
     email = _email_from(auth)
-    if not email:
-        return refuse("invalid_response", detail="No email address in the assertion.")
+    if not email and not name_id:
+        return refuse("invalid_response", detail="No NameID or email address in the assertion.")
     try:
         outcome = services.saml_login_complete(
-            connection=conn, email=email, actor=actor,
+            connection=conn, name_id=name_id.strip(), email=email, actor=actor,
             first_name=_first(auth, "firstName"), last_name=_first(auth, "lastName"),
+            session_user=request.user if request.user.is_authenticated else None,
         )
     except LoginRefused as error:
         return _refused_page(request, org, error)
