@@ -84,8 +84,12 @@ def _check_role(role: str) -> str:
 
 
 def _lock_membership(membership: Membership) -> Membership:
-    return Membership.objects.select_for_update().select_related("organization", "user").get(
-        pk=membership.pk
+    # of=self: the account is an outer join now (an invitation has none), and PostgreSQL
+    # cannot lock the nullable side of one.
+    return (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("organization", "user")
+        .get(pk=membership.pk)
     )
 
 
@@ -719,7 +723,7 @@ def memberships_apply_group_role_mappings(
     if not mappings:
         return []
     pending = list(
-        Membership.objects.select_for_update()
+        Membership.objects.select_for_update(of=("self",))
         .select_related("organization", "user")
         .filter(
             organization=organization, pk__in=ids, source=MembershipSource.SCIM,
