@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from orgs.models import Membership, Organization
+from orgs.plans import Feature
 from sso.models import SamlConnection
 
 
 def saml_connection_for(*, organization: Organization) -> SamlConnection | None:
     return SamlConnection.objects.filter(organization=organization).first()
+
+
+def saml_connection_usable(*, organization: Organization) -> SamlConnection | None:
+    """The organization's connection if members may sign in with it now (active, and the
+    plan has SAML SSO), with ``organization`` set on it; else None."""
+    conn = saml_connection_for(organization=organization)
+    if conn is None or not conn.is_active or not organization.has_feature(Feature.SAML_SSO):
+        return None
+    conn.organization = organization
+    return conn
 
 
 def saml_connection_is_active(*, organization: Organization) -> bool:

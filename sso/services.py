@@ -186,6 +186,10 @@ class LoginOutcome:
     membership: Membership
     needs_setup: bool
     is_admin: bool
+    # Set when the person proved (by their session) an account another organization uses:
+    # nothing is linked until they confirm on our own page (``saml_link_confirm``), so a
+    # cross-site POST of an assertion can never link a signed-in person's account unasked.
+    confirm_link_to: User | None = None
 
 
 REFUSAL_MESSAGES = {
@@ -260,26 +264,27 @@ def _find_membership(
 def _account_for(
     organization: Organization, membership: Membership | None, *, email: str,
     session_user: User | None, actor: Actor,
-) -> tuple[User | None, str]:
-    """The account this sign-in opens, and the email a new one would get.
+) -> tuple[User | None, str, bool]:
+    """The account this sign-in opens, the email a new one would get, and whether the
+    person must confirm the link first.
 
     A linked member opens their account. Otherwise the account with the verified email is
-    linked only with proof (``orgs.services.account_claimable``, or a session already signed
-    in to it); no account yet means one is made at this first verified sign-in."""
+    linked on this IdP's word only while no other organization uses it
+    (``orgs.services.account_claimable``); else only for a person already signed in to it,
+    after they confirm. No account yet means one is made at this first verified sign-in."""
     if membership is not None and membership.user is not None:
-        return membership.user, membership.user.email
+        return membership.user, membership.user.email, False
     account_email = email or (membership.email if membership is not None else "")
     account = User.objects.filter(email__iexact=account_email).first() if account_email else None
-    if account is None:
-        return None, account_email
-    proven = session_user is not None and session_user.pk == account.pk
-    if not proven and not org_services.account_claimable(account, organization):
+    if account is None or org_services.account_claimable(account, organization):
+        return account, account_email, False
+    if membership is None or session_user is None or session_user.pk != account.pk:
         # Another organization uses this account: this IdP's word alone must not open it.
         reason = "unknown_user" if membership is None else "account_needs_proof"
         raise saml_login_refuse(
             organization=organization, reason=reason, actor=actor, email=account_email
         )
-    return account, account_email
+    return account, account_email, True
 
 
 def saml_login_complete(
@@ -311,7 +316,7 @@ def saml_login_complete(
             )
         if membership.role == Role.NO_ACCESS:
             raise saml_login_refuse(organization=org, reason="no_access", actor=actor, email=email)
-    account, account_email = _account_for(
+    account, account_email, confirm = _account_for(
         org, membership, email=email, session_user=session_user, actor=actor
     )
     if account is not None and _is_operator(account):
@@ -324,6 +329,10 @@ def saml_login_complete(
             organization=org, reason="invalid_response", actor=actor,
             detail="No email address in the assertion.",
         )
+    if confirm:
+        assert membership is not None and account is not None
+        return LoginOutcome(membership=membership, needs_setup=False, is_admin=False,
+                            confirm_link_to=account)
     with transaction.atomic():
         if membership is None:
             membership = org_services.membership_add(
@@ -336,29 +345,58 @@ def saml_login_complete(
                 email=account_email, first_name=first_name or membership.given_name,
                 last_name=last_name or membership.family_name,
             )
-        user = User.objects.select_for_update().get(pk=account.pk)
-        user_actor = replace(actor, kind=ActorKind.USER, id=str(user.pk), label=user.email)
-        if membership.user_id is None:
-            membership = org_services.membership_link_account(
-                membership=membership, user=user, actor=user_actor
-            )
-        if user.setup_completed_at and membership.status == MembershipStatus.INVITED:
-            # Keys already made at an earlier setup: joining another org needs no new ones.
-            membership = org_services.membership_accept(membership=membership, actor=user_actor)
-        data: dict[str, Any] = {"email": user.email}
-        if membership.role == Role.ADMIN and not user.is_staff:
-            # The admin site needs is_staff; what they may do there is still scoped by
-            # orgs.permissions to the orgs they administer.
-            user.is_staff = True
-            user.save(update_fields=["is_staff"])
-            data["granted_staff"] = True
-        now = timezone.now()
-        SamlConnection.objects.filter(pk=connection.pk).update(last_login_at=now, updated_at=now)
-        connection.last_login_at = now
-        audit_record(
-            organization=org, actor=user_actor, action="sso.login.succeeded", target=membership,
-            data=data,
+        return _signed_in(connection, membership, account, actor)
+
+
+@transaction.atomic
+def saml_link_confirm(
+    *, connection: SamlConnection, membership: Membership, user: User, actor: Actor
+) -> LoginOutcome:
+    """The person, signed in to ``user``, confirmed that this organization's member is them:
+    link and sign in. Checked again here, since the state may have changed meanwhile."""
+    m = (
+        Membership.objects.select_for_update(of=("self",)).select_related("organization", "user")
+        .filter(pk=membership.pk, organization_id=connection.organization_id).first()
+    )
+    if m is None or m.user_id not in (None, user.pk) or not m.is_active or (
+        m.role == Role.NO_ACCESS
+    ):
+        raise PreconditionFailed("This link is no longer possible. Sign in again.")
+    if _is_operator(user) or not user.is_active:
+        raise PreconditionFailed("This account cannot be signed in through single sign-on.")
+    return _signed_in(connection, m, user, actor)
+
+
+def _signed_in(
+    connection: SamlConnection, membership: Membership, account: User, actor: Actor
+) -> LoginOutcome:
+    """A verified sign-in of ``account`` as ``membership``: link it if it is not yet, accept
+    the invitation of someone whose keys exist, grant admins the admin site, and record it.
+    Runs inside the caller's transaction."""
+    org = connection.organization
+    user = User.objects.select_for_update().get(pk=account.pk)
+    user_actor = replace(actor, kind=ActorKind.USER, id=str(user.pk), label=user.email)
+    if membership.user_id is None:
+        membership = org_services.membership_link_account(
+            membership=membership, user=user, actor=user_actor
         )
+    if user.setup_completed_at and membership.status == MembershipStatus.INVITED:
+        # Keys already made at an earlier setup: joining another org needs no new ones.
+        membership = org_services.membership_accept(membership=membership, actor=user_actor)
+    data: dict[str, Any] = {"email": user.email}
+    if membership.role == Role.ADMIN and not user.is_staff:
+        # The admin site needs is_staff; what they may do there is still scoped by
+        # orgs.permissions to the orgs they administer.
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+        data["granted_staff"] = True
+    now = timezone.now()
+    SamlConnection.objects.filter(pk=connection.pk).update(last_login_at=now, updated_at=now)
+    connection.last_login_at = now
+    audit_record(
+        organization=org, actor=user_actor, action="sso.login.succeeded", target=membership,
+        data=data,
+    )
     membership.user = user
     return LoginOutcome(
         membership=membership,

@@ -29,12 +29,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from orgs.audit import Actor
 from orgs.models import Organization
-from orgs.plans import Feature
 from sso import saml, services
 from sso.exceptions import LoginRefused
 from sso.middleware import SSO_SCOPE_KEY
 from sso.models import SamlConnection
-from sso.selectors import saml_connection_for
+from sso.selectors import saml_connection_for, saml_connection_usable
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +42,7 @@ PENDING_TTL = 10 * 60  # seconds an SP-initiated login may take at the IdP
 REPLAY_FALLBACK_TTL = 24 * 60 * 60
 CLOCK_DRIFT = 300  # python3-saml's allowed clock drift on NotOnOrAfter
 SESSION_ORG_KEY = "sso_organization_id"
+LINK_KEY = "sso_link_pending"  # an account link waiting for the signed-in person's confirmation
 # Refusals a fresh login may cure; for the others a "try again" button would only frustrate.
 RETRYABLE = {"invalid_response", "request_unknown", "replay", "wrong_organization"}
 
@@ -72,11 +72,7 @@ def _pending_pop(token: str) -> dict[str, Any] | None:
 
 
 def _active_connection(org: Organization) -> SamlConnection | None:
-    conn = saml_connection_for(organization=org)
-    if conn is None or not conn.is_active or not org.has_feature(Feature.SAML_SSO):
-        return None
-    conn.organization = org
-    return conn
+    return saml_connection_usable(organization=org)
 
 
 def _refused_page(
@@ -223,6 +219,21 @@ def acs(request: HttpRequest, slug: str) -> HttpResponse:
     except LoginRefused as error:
         return _refused_page(request, org, error)
 
+    if outcome.confirm_link_to is not None:
+        # Signed in to an account another organization uses: link only once they confirm.
+        request.session[LINK_KEY] = {
+            "org": str(org.pk), "membership": str(outcome.membership.pk),
+            "account": str(outcome.confirm_link_to.pk), "until": time.time() + PENDING_TTL,
+            "next": (pending or {}).get("next", ""),
+        }
+        return HttpResponseRedirect(reverse("sso:link", args=[org.slug]))
+    return start_session(request, org, outcome, next_url=(pending or {}).get("next", ""))
+
+
+def start_session(
+    request: HttpRequest, org: Organization, outcome: services.LoginOutcome, *, next_url: str
+) -> HttpResponse:
+    """Sign the person in after a verified SAML login and send them on."""
     user = outcome.membership.user
     # A session this person already proved with a password stays unscoped; otherwise the
     # session speaks only for the organizations whose IdP signed them in (sso.middleware).
@@ -237,8 +248,8 @@ def acs(request: HttpRequest, slug: str) -> HttpResponse:
         request.session[SSO_SCOPE_KEY] = sorted(scope)
     if outcome.needs_setup:
         return HttpResponseRedirect(reverse("account:setup"))
-    if pending and pending.get("next"):
-        return HttpResponseRedirect(pending["next"])
+    if next_url:
+        return HttpResponseRedirect(next_url)
     return HttpResponseRedirect(
         landing_url(organization=org, is_admin=outcome.is_admin, user=user)
     )
