@@ -179,9 +179,9 @@ class ScimUser(_Adapter):
         ]
         if enterprise:
             doc[ENTERPRISE_SCHEMA] = enterprise
-        profile = self._profile()
-        modified = max(m.updated_at, profile.updated_at) if profile else m.updated_at
-        doc["meta"] = self._meta(m.created_at, modified)
+        # A profile change stamps the member's updated_at too (scim_profile_update), so this
+        # is what meta.lastModified filters compare, through an index.
+        doc["meta"] = self._meta(m.created_at, m.updated_at)
         return doc
 
     # --- reading a body --------------------------------------------------------------------
