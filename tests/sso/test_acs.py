@@ -11,7 +11,14 @@ from orgs.models import AuditEvent, MembershipSource, MembershipStatus, Role
 from sso import saml
 from sso.models import SamlConnection
 from tests.factories import MembershipFactory, UserFactory
-from tests.sso.conftest import HOST, connect, post_acs
+from tests.sso.conftest import (
+    HOST,
+    assert_refused,
+    connect,
+    good_response,
+    post_acs,
+    refusals,
+)
 from tests.sso.idp import (
     NS_SAML,
     RSA_SHA1,
@@ -33,27 +40,6 @@ def member(saml_org):
     """An active, set-up member of Acme."""
     user = UserFactory(email="test.user@okta.local", setup_completed_at=dt.datetime.now(dt.UTC))
     return MembershipFactory(organization=saml_org, user=user)
-
-
-def refusals(org, reason: str | None = None):
-    qs = AuditEvent.objects.filter(organization=org, action="sso.login.refused")
-    return [e for e in qs if reason is None or e.data.get("reason") == reason]
-
-
-def assert_refused(response, org, reason: str, because: str = "") -> None:
-    """Refused with a clear page, no session, and one audit event saying why."""
-    assert response.status_code in (400, 403), response.status_code
-    assert b"Sign-in refused" in response.content
-    assert "_auth_user_id" not in response.wsgi_request.session
-    events = refusals(org, reason)
-    assert len(events) == 1, [e.data for e in refusals(org)]
-    assert because in events[0].data.get("detail", ""), events[0].data
-
-
-def good_response(idp, org, email: str, **kwargs) -> str:
-    return idp.response_xml(
-        email=email, acs_url=saml.acs_url(org), audience=saml.sp_entity_id(org), **kwargs
-    )
 
 
 # --- accepted ------------------------------------------------------------------------------
