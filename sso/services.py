@@ -27,7 +27,7 @@ from orgs.models import (
 )
 from orgs.plans import Feature
 from sso import keys
-from sso.exceptions import LoginRefused, SamlSettingsInvalid
+from sso.exceptions import REFUSAL_MESSAGES, LoginRefused, SamlSettingsInvalid
 from sso.models import SamlConnection, SamlProvider
 from sso.saml import CertificateError, certificate_check
 from sso.selectors import account_setup_blocker, sso_enforcement_ready
@@ -186,24 +186,6 @@ class LoginOutcome:
     membership: Membership
     needs_setup: bool
     is_admin: bool
-
-
-REFUSAL_MESSAGES = {
-    "connection_inactive": "Single sign-on is not active for this organization.",
-    "invalid_response": "The sign-in response from your identity provider could not be "
-    "verified.",
-    "request_unknown": "This sign-in request expired or was already used. Start again.",
-    "wrong_organization": "This sign-in response was meant for another organization.",
-    "replay": "This sign-in response was already used. Start again from your identity "
-    "provider.",
-    "unknown_user": "There is no account for you in this organization. Ask your administrator "
-    "to assign you the Roster app.",
-    "deactivated": "Your access to this organization has been removed. Contact your "
-    "administrator.",
-    "no_access": "Your role in this organization gives no access.",
-    "operator": "Roster operators sign in with their password, not through an organization's "
-    "single sign-on.",
-}
 
 
 @transaction.atomic
