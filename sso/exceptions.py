@@ -13,7 +13,8 @@ class SamlSettingsInvalid(InvalidInput):
         self.errors = errors
 
 
-# What the person sees for each refusal reason (the audit event's ``reason``).
+# What the person sees for each refusal reason (the audit event's ``reason``). ``{detail}`` is
+# filled in only where the detail is theirs to read.
 REFUSAL_MESSAGES = {
     "connection_inactive": "Single sign-on is not active for this organization.",
     "invalid_response": "The sign-in response from your identity provider could not be "
@@ -45,6 +46,8 @@ REFUSAL_MESSAGES = {
     "Roster sent. Start again.",
     "unsolicited_in_response_to": "This sign-in response answers a sign-in request that was not "
     "started here. Start again.",
+    "invalid_attribute": "Your identity provider sent a value Roster cannot accept: {detail} "
+    "Ask your administrator to check what the Roster app sends.",
 }
 # Refusals a fresh login may cure; for the others a "try again" button would only frustrate.
 RETRYABLE = frozenset({

@@ -10,12 +10,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
 from orgs import services as org_services
 from orgs.audit import Actor, audit_record
-from orgs.exceptions import FeatureNotAvailable, PreconditionFailed
+from orgs.exceptions import FeatureNotAvailable, InvalidInput, PreconditionFailed
 from orgs.models import (
     ActorKind,
     Membership,
@@ -26,6 +28,7 @@ from orgs.models import (
     User,
 )
 from orgs.plans import Feature
+from orgs.text import clean_text
 from sso import keys
 from sso.exceptions import REFUSAL_MESSAGES, LoginRefused, SamlSettingsInvalid
 from sso.models import SamlConnection, SamlProvider
@@ -188,6 +191,45 @@ class LoginOutcome:
     is_admin: bool
 
 
+@dataclass(frozen=True)
+class SamlIdentity:
+    """The person a verified assertion names, as Roster may store it (``saml_identity_clean``)."""
+
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+
+
+def saml_identity_clean(
+    *, organization: Organization, actor: Actor, email: str, first_name: str = "",
+    last_name: str = "",
+) -> SamlIdentity:
+    """Check what a signed IdP sent against the one rule for stored strings (``orgs.text``)
+    and the columns' lengths, before anything is looked up or written: an over-long, malformed
+    or control-character email or name is an audited ``invalid_attribute`` refusal, the same on
+    SQLite (which would store it) and PostgreSQL (which would fail the query). Refused, never
+    trimmed: a trimmed email could be somebody else's."""
+    try:
+        email = clean_text(email, field="email", max_length=_max("email"))
+        if not email:
+            raise InvalidInput("there is no email address in the NameID or the email attribute.")
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise InvalidInput("email is not a valid email address.") from exc
+        first_name = clean_text(first_name, field="firstName", max_length=_max("first_name"))
+        last_name = clean_text(last_name, field="lastName", max_length=_max("last_name"))
+    except InvalidInput as exc:
+        raise saml_login_refuse(
+            organization=organization, reason="invalid_attribute", actor=actor, detail=exc.message
+        ) from exc
+    return SamlIdentity(email=email, first_name=first_name, last_name=last_name)
+
+
+def _max(column: str) -> int | None:
+    return User._meta.get_field(column).max_length
+
+
 @transaction.atomic
 def saml_login_refuse(
     *, organization: Organization, reason: str, actor: Actor, email: str = "", detail: str = ""
@@ -200,7 +242,8 @@ def saml_login_refuse(
         data["detail"] = detail[:300]
     audit_record(organization=organization, actor=actor, action="sso.login.refused", data=data)
     logger.info("SAML login refused for org %s: %s", organization.slug, reason)
-    return LoginRefused(reason, REFUSAL_MESSAGES.get(reason, "Sign-in refused."))
+    message = REFUSAL_MESSAGES.get(reason, "Sign-in refused.").format(detail=detail)
+    return LoginRefused(reason, message)
 
 
 def _find_membership(organization: Organization, email: str) -> Membership | None:
@@ -212,10 +255,9 @@ def _find_membership(organization: Organization, email: str) -> Membership | Non
 
 
 def saml_login_complete(
-    *, connection: SamlConnection, email: str, actor: Actor,
-    first_name: str = "", last_name: str = "",
+    *, connection: SamlConnection, identity: SamlIdentity, actor: Actor
 ) -> LoginOutcome:
-    """Decide what a verified SAML assertion for ``email`` gets in this organization.
+    """Decide what a verified SAML assertion for ``identity`` gets in this organization.
 
     The organization's IdP is trusted for this organization only: operators (superusers, users
     with Django permissions) are refused, and just-in-time provisioning never links an account
@@ -225,6 +267,7 @@ def saml_login_complete(
     ``last_login_at`` and records ``sso.login.succeeded``.
     """
     org = connection.organization
+    email, first_name, last_name = identity.email, identity.first_name, identity.last_name
     account = User.objects.filter(email__iexact=email).first()
     if account is not None and (
         account.is_superuser or account.user_permissions.exists() or account.groups.exists()

@@ -123,33 +123,31 @@ def login_start(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _email_from(auth: Any) -> str:
-    """The member's email: the EmailAddress NameID, else the ``email`` attribute."""
-    candidates = [auth.get_nameid() or ""]
-    candidates += auth.get_attribute("email") or []
+    """The member's email as the IdP sent it: the NameID if it is an email address, else the
+    first ``email`` attribute that is one, else the NameID (``saml_identity_clean`` judges)."""
+    values = [auth.get_nameid(), *(auth.get_attribute("email") or [])]
+    candidates = [v.strip() for v in values if isinstance(v, str) and v.strip()]
     for value in candidates:
-        if not isinstance(value, str):
-            continue
-        value = value.strip()
         try:
             validate_email(value)
         except ValidationError:
             continue
         return value
-    return ""
+    return candidates[0] if candidates else ""
 
 
 def _first(auth: Any, name: str) -> str:
     values = [v for v in auth.get_attribute(name) or [] if isinstance(v, str)]
-    return values[0][:150] if values else ""
+    return values[0] if values else ""
 
 
-def _verified_response(
+def _verified_identity(
     request: HttpRequest, org: Organization, conn: SamlConnection, actor: Actor
-) -> tuple[saml.SamlAuth, SamlPendingRequest | None]:
-    """The posted response, after every check and with its one-time state used up, or
-    ``LoginRefused`` (audited). Order: the RelayState's pending request (found, not yet used),
-    python3-saml's validation, our strict checks (``sso.assertions``); only then is the pending
-    request consumed and the assertion id spent."""
+) -> tuple[services.SamlIdentity, SamlPendingRequest | None]:
+    """The person a posted response proves, after every check and with its one-time state
+    used up, or ``LoginRefused`` (audited). Order: the RelayState's pending request (found, not
+    yet used), python3-saml's validation, our strict checks (``sso.assertions``), the identity's
+    values; only then is the pending request consumed and the assertion id spent."""
 
     def refuse(reason: str, detail: str) -> LoginRefused:
         return services.saml_login_refuse(
@@ -181,13 +179,17 @@ def _verified_response(
         )
     except AssertionRefused as exc:
         raise refuse(exc.reason, exc.detail) from exc
+    identity = services.saml_identity_clean(
+        organization=org, actor=actor, email=_email_from(auth),
+        first_name=_first(auth, "firstName"), last_name=_first(auth, "lastName"),
+    )
     if pending is not None and not state.saml_pending_request_consume(pending=pending):
         raise refuse("request_unknown", "The request was answered meanwhile.")
     if not state.saml_assertion_consume(
         organization=org, assertion_id=checked.assertion_id, expires_at=checked.expires_at
     ):
         raise refuse("replay", "Assertion id already used.")
-    return auth, pending
+    return identity, pending
 
 
 @csrf_exempt  # the IdP's cross-site POST carries no CSRF token; the signed response is the proof
@@ -210,17 +212,8 @@ def acs(request: HttpRequest, slug: str) -> HttpResponse:
     if not request.POST.get("SAMLResponse"):
         return refuse("invalid_response", "No SAMLResponse in the POST.", 400)
     try:
-        auth, pending = _verified_response(request, org, conn, actor)
-    except LoginRefused as error:
-        return _refused_page(request, org, error)
-    email = _email_from(auth)
-    if not email:
-        return refuse("invalid_response", "No email address in the assertion.", 403)
-    try:
-        outcome = services.saml_login_complete(
-            connection=conn, email=email, actor=actor,
-            first_name=_first(auth, "firstName"), last_name=_first(auth, "lastName"),
-        )
+        identity, pending = _verified_identity(request, org, conn, actor)
+        outcome = services.saml_login_complete(connection=conn, identity=identity, actor=actor)
     except LoginRefused as error:
         return _refused_page(request, org, error)
 
