@@ -28,6 +28,21 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}.")
 
 
+def env_int(name: str, default: int, *, minimum: int = 1) -> int:
+    """Read a whole-number environment variable; anything else is a start-up error."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value: int | None = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise ImproperlyConfigured(f"{name} must be a whole number of at least {minimum}, "
+                                   f"not {raw!r}.")
+    return value
+
+
 DEBUG = env_bool("DEBUG", True)
 
 _DEV_SECRET_KEY = "django-insecure-local-development-only-never-in-production"
@@ -48,7 +63,8 @@ ALLOWED_HOSTS = [
     if h.strip()
 ]
 CSRF_TRUSTED_ORIGINS = [BASE_URL]
-if env_bool("BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
 if not DEBUG:
@@ -112,19 +128,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
-_cache_url = os.environ.get("CACHE_URL", "")
-if _cache_url.startswith(("redis://", "rediss://")):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": _cache_url}}
-elif _cache_url.startswith("locmem://"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-elif _cache_url in ("", "db://"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
-                          "LOCATION": "roster_cache"}}
-else:
+
+def cache_settings(url: str) -> dict[str, dict[str, str]]:
+    """CACHES for a ``CACHE_URL``. The cache serves throttles and speed only: it may evict any
+    key, so no security decision depends on it (SAML's one-time state is in the database)."""
+    if url.startswith(("redis://", "rediss://")):
+        return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                            "LOCATION": url}}
+    if url.startswith("locmem://"):
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    if url in ("", "db://"):
+        return {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                            "LOCATION": "roster_cache"}}
     raise ImproperlyConfigured(
-        f"CACHE_URL {_cache_url!r} is not supported: use redis://..., db:// or locmem://."
+        f"CACHE_URL {url!r} is not supported: use redis://..., db:// or locmem://."
     )
+
+
+CACHES = cache_settings(os.environ.get("CACHE_URL", ""))
 
 AUTH_USER_MODEL = "orgs.User"
 # User.email is unique case-insensitively through a functional constraint on Lower("email"),
@@ -197,3 +218,14 @@ SCIM_SERVICE_PROVIDER = {
         },
     ],
 }
+
+# SAML sign-in (sso/). Login starts are counted per client address and per organization in
+# fixed windows of SAML_LOGIN_RATE_WINDOW seconds (in the cache: an evicted counter only makes
+# the limit lenient). Each start keeps a pending AuthnRequest in the database for
+# SAML_PENDING_REQUEST_TTL seconds, at most SAML_MAX_PENDING_REQUESTS_PER_ORG per organization
+# (the oldest go first).
+SAML_LOGIN_RATE_WINDOW = env_int("SAML_LOGIN_RATE_WINDOW", 60)
+SAML_LOGIN_RATE_PER_ADDRESS = env_int("SAML_LOGIN_RATE_PER_ADDRESS", 60)
+SAML_LOGIN_RATE_PER_ORG = env_int("SAML_LOGIN_RATE_PER_ORG", 600)
+SAML_PENDING_REQUEST_TTL = env_int("SAML_PENDING_REQUEST_TTL", 600)
+SAML_MAX_PENDING_REQUESTS_PER_ORG = env_int("SAML_MAX_PENDING_REQUESTS_PER_ORG", 1000)

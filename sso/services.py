@@ -10,12 +10,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
 from orgs import services as org_services
 from orgs.audit import Actor, audit_record
-from orgs.exceptions import FeatureNotAvailable, PreconditionFailed
+from orgs.exceptions import FeatureNotAvailable, InvalidInput, PreconditionFailed
 from orgs.models import (
     ActorKind,
     Membership,
@@ -26,8 +28,9 @@ from orgs.models import (
     User,
 )
 from orgs.plans import Feature
+from orgs.text import clean_text
 from sso import keys
-from sso.exceptions import LoginRefused, SamlSettingsInvalid
+from sso.exceptions import REFUSAL_MESSAGES, LoginRefused, SamlSettingsInvalid
 from sso.models import SamlConnection, SamlProvider
 from sso.saml import CertificateError, certificate_check
 from sso.selectors import account_setup_blocker, sso_enforcement_ready
@@ -192,28 +195,46 @@ class LoginOutcome:
     confirm_link_to: User | None = None
 
 
-REFUSAL_MESSAGES = {
-    "connection_inactive": "Single sign-on is not active for this organization.",
-    "invalid_response": "The sign-in response from your identity provider could not be "
-    "verified.",
-    "request_unknown": "This sign-in request expired or was already used. Start again.",
-    "wrong_organization": "This sign-in response was meant for another organization.",
-    "replay": "This sign-in response was already used. Start again from your identity "
-    "provider.",
-    "unknown_user": "There is no account for you in this organization. Ask your administrator "
-    "to assign you the Roster app.",
-    "deactivated": "Your access to this organization has been removed. Contact your "
-    "administrator.",
-    "no_access": "Your role in this organization gives no access.",
-    "operator": "Roster operators sign in with their password, not through an organization's "
-    "single sign-on.",
-    "ambiguous_user": "Several members of this organization use this email address, so it "
-    "cannot tell which one you are. Ask your administrator to have the identity provider send "
-    "your username as the SAML NameID.",
-    "account_needs_proof": "A Roster account with this email address is already used by "
-    "another organization. Sign in to that account first (through the organization that "
-    "already uses it), then sign in here again to link it.",
-}
+@dataclass(frozen=True)
+class SamlIdentity:
+    """The person a verified assertion names, as Roster may store it (``saml_identity_clean``)."""
+
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    name_id: str = ""
+
+
+def saml_identity_clean(
+    *, organization: Organization, actor: Actor, email: str, first_name: str = "",
+    last_name: str = "", name_id: str = "",
+) -> SamlIdentity:
+    """Check what a signed IdP sent against the one rule for stored strings (``orgs.text``)
+    and the columns' lengths, before anything is looked up or written: an over-long, malformed
+    or control-character email or name is an audited ``invalid_attribute`` refusal, the same on
+    SQLite (which would store it) and PostgreSQL (which would fail the query). Refused, never
+    trimmed: a trimmed email could be somebody else's."""
+    try:
+        email = clean_text(email, field="email", max_length=_max("email"))
+        if not email:
+            raise InvalidInput("there is no email address in the NameID or the email attribute.")
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise InvalidInput("email is not a valid email address.") from exc
+        first_name = clean_text(first_name, field="firstName", max_length=_max("first_name"))
+        last_name = clean_text(last_name, field="lastName", max_length=_max("last_name"))
+        # Compared with userName, so held to its column.
+        name_id = clean_text(name_id.strip(), field="NameID", max_length=254)
+    except InvalidInput as exc:
+        raise saml_login_refuse(
+            organization=organization, reason="invalid_attribute", actor=actor, detail=exc.message
+        ) from exc
+    return SamlIdentity(email=email, first_name=first_name, last_name=last_name, name_id=name_id)
+
+
+def _max(column: str) -> int | None:
+    return User._meta.get_field(column).max_length
 
 
 @transaction.atomic
@@ -228,7 +249,8 @@ def saml_login_refuse(
         data["detail"] = detail[:300]
     audit_record(organization=organization, actor=actor, action="sso.login.refused", data=data)
     logger.info("SAML login refused for org %s: %s", organization.slug, reason)
-    return LoginRefused(reason, REFUSAL_MESSAGES.get(reason, "Sign-in refused."))
+    message = REFUSAL_MESSAGES.get(reason, "Sign-in refused.").format(detail=detail)
+    return LoginRefused(reason, message)
 
 
 def _is_operator(account: User) -> bool:
@@ -288,14 +310,15 @@ def _account_for(
 
 
 def saml_login_complete(
-    *, connection: SamlConnection, email: str, actor: Actor, name_id: str = "",
-    first_name: str = "", last_name: str = "", session_user: User | None = None,
+    *, connection: SamlConnection, identity: SamlIdentity, actor: Actor,
+    session_user: User | None = None,
 ) -> LoginOutcome:
-    """Decide what a verified SAML assertion gets in this organization.
+    """Decide what a verified SAML assertion for ``identity`` gets in this organization.
 
-    ``name_id`` is the assertion's NameID, ``email`` the verified email address it carries
-    (the NameID when it is one, else the ``email`` attribute), ``session_user`` the account
-    this browser is already signed in to (proof of holding it), if any.
+    ``identity.name_id`` is the assertion's NameID, ``identity.email`` the verified email
+    address it carries (the NameID when it is one, else the ``email`` attribute);
+    ``session_user`` is the account this browser is already signed in to (proof of holding
+    it), if any.
 
     The organization's IdP is trusted for this organization only: operators (superusers, users
     with Django permissions) are refused, and neither linking nor just-in-time provisioning
@@ -306,6 +329,8 @@ def saml_login_complete(
     ``last_login_at`` and records ``sso.login.succeeded``.
     """
     org = connection.organization
+    name_id, email = identity.name_id, identity.email
+    first_name, last_name = identity.first_name, identity.last_name
     membership = _find_membership(org, name_id=name_id, email=email, actor=actor)
     if membership is None and not org.sso_jit_provisioning:
         raise saml_login_refuse(organization=org, reason="unknown_user", actor=actor, email=email)
