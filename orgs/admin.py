@@ -223,7 +223,16 @@ class GroupAdmin(ServiceFormAdmin):
     list_filter = ["organization"]
     search_fields = ["display_name", "external_id"]
     list_select_related = ["organization"]
+    readonly_fields = ["organization", "external_id", "created_at", "updated_at"]
     inlines = [GroupMemberInline]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None):
+        if obj is None:
+            return ["organization", "display_name"]
+        return ["display_name", *self.readonly_fields]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
+        return self.readonly_fields if obj is not None else []
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)

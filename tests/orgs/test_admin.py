@@ -259,3 +259,12 @@ def test_org_page_shows_members_and_groups(client_a, scene):
     body = client_a.get(change_url(scene["org_a"])).content.decode()
     assert "m@alpha.example" in body
     assert "Alpha team" in body
+
+
+def test_group_change_page_opens(client, client_a, scene):
+    """It answered 500 (the form drops ``organization`` on change; the page still asked)."""
+    response = client_a.get(change_url(scene["group_a"]))
+    assert response.status_code == 200
+    assert "Alpha team" in response.content.decode()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    assert client.get(change_url(scene["group_b"])).status_code == 200
