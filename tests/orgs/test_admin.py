@@ -261,6 +261,48 @@ def test_org_page_shows_members_and_groups(client_a, scene):
     assert "Alpha team" in body
 
 
+# --- issue 9: nothing of another organization in filters, forms or the index ----------------
+
+
+@pytest.mark.parametrize("model", [Membership, Group, AuditEvent])
+def test_organization_filter_offers_only_administered_orgs(client, client_a, scene, model):
+    body = client_a.get(changelist(model)).content.decode()
+    assert "By organization" not in body  # one organization: nothing to choose
+    assert "Beta" not in body and str(scene["org_b"].pk) not in body
+
+    gamma = OrganizationFactory(name="Gamma")
+    AdminMembershipFactory(organization=gamma, user=scene["admin_a"].user)
+    body = client_a.get(changelist(model)).content.decode()
+    assert "By organization" in body and "Gamma" in body and "Alpha" in body
+    assert "Beta" not in body and str(scene["org_b"].pk) not in body
+    body = client_a.get(changelist(model) + "?_facets=True").content.decode()
+    assert "Beta" not in body
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    body = client.get(changelist(model)).content.decode()
+    assert "By organization" in body and "Beta" in body and "Gamma" in body
+
+
+@pytest.mark.parametrize("model", [Membership, Group, AuditEvent])
+def test_organization_filter_refuses_an_org_the_caller_does_not_administer(
+    client_a, scene, model
+):
+    url = changelist(model)
+    for org_id in (scene["org_b"].pk, "00000000-0000-0000-0000-000000000000", "junk"):
+        response = client_a.get(url, {"organization__id__exact": org_id})
+        assert response.status_code == 302 and response["Location"].endswith("?e=1")
+    response = client_a.get(url, {"organization__id__exact": scene["org_a"].pk})
+    assert response.status_code == 200
+    assert "By organization" in response.content.decode()  # shown, since a link selected it
+
+
+def test_add_forms_offer_only_administered_orgs(client_a, scene):
+    for url in (reverse("admin:orgs_membership_add"), reverse("admin:orgs_group_add")):
+        body = client_a.get(url).content.decode()
+        assert "Alpha" in body
+        assert "Beta" not in body and str(scene["org_b"].pk) not in body
+
+
 def test_group_change_page_opens(client, client_a, scene):
     """It answered 500 (the form drops ``organization`` on change; the page still asked)."""
     response = client_a.get(change_url(scene["group_a"]))
