@@ -77,11 +77,19 @@ def test_org_admin_gets_404_for_other_orgs_objects_by_url(client_a, scene, key):
     assert client_a.get(history_url).status_code == 404
 
 
-def test_other_orgs_user_is_invisible_to_org_admin(client_a, scene):
-    assert client_a.get(change_url(scene["member_b"].user)).status_code == 404
-    assert client_a.get(change_url(scene["member_a"].user)).status_code == 200
-    body = client_a.get(changelist(scene["member_a"].user)).content.decode()
-    assert "m@alpha.example" in body and "m@beta.example" not in body
+def test_org_admin_gets_no_account_pages_but_their_members_emails(client_a, scene):
+    """An account is global and holds more than one organization may read (last login, keys,
+    staff flags, other memberships): org admins see their members through Memberships."""
+    for key in ("member_a", "member_b", "admin_a"):
+        user = scene[key].user
+        assert client_a.get(change_url(user)).status_code == 404
+        assert client_a.get(change_url(user).replace("/change/", "/history/")).status_code == 404
+    assert client_a.get(changelist(scene["member_a"].user)).status_code == 403
+    assert "/admin/orgs/user/" not in client_a.get(reverse("admin:index")).content.decode()
+    body = client_a.get(change_url(scene["member_a"])).content.decode()
+    assert "m@alpha.example" in body and "/admin/orgs/user/" not in body
+    body = client_a.get(change_url(scene["org_a"])).content.decode()
+    assert "m@alpha.example" in body and "/admin/orgs/user/" not in body
 
 
 def test_org_admin_cannot_change_users_or_orgs_plan(client_a, scene):
@@ -98,7 +106,7 @@ def test_org_admin_cannot_change_users_or_orgs_plan(client_a, scene):
     assert org.plan == "enterprise"  # read-only for org admins
     user = scene["member_a"].user
     response = client_a.post(change_url(user), {"email": "hijack@example.com"})
-    assert response.status_code == 403
+    assert response.status_code == 404  # no account pages for org admins at all
     user.refresh_from_db()
     assert user.email == "m@alpha.example"
 
