@@ -318,3 +318,29 @@ def test_group_change_page_opens(client, client_a, scene):
     assert "Alpha team" in response.content.decode()
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     assert client.get(change_url(scene["group_b"])).status_code == 200
+
+
+def test_recent_actions_name_only_objects_the_admin_may_open(client, scene):
+    """Someone who also worked in Beta's admin sees only Alpha's objects among their recent
+    actions while they administer Alpha alone."""
+    user = scene["admin_a"].user
+    seat_b = AdminMembershipFactory(organization=scene["org_b"], user=user)
+    client.force_login(user)
+    response = client.post(
+        change_url(scene["group_b"]),
+        {"display_name": "Beta crew", "group_members-TOTAL_FORMS": "0",
+         "group_members-INITIAL_FORMS": "0"},
+    )
+    assert response.status_code == 302
+    client.post(change_url(scene["group_a"]),
+                {"display_name": "Alpha crew", "group_members-TOTAL_FORMS": "0",
+                 "group_members-INITIAL_FORMS": "0"})
+    body = client.get(reverse("admin:index")).content.decode()
+    assert "Beta crew" in body and "Alpha crew" in body
+
+    seat_b.role = Role.MEMBER
+    seat_b.save()
+    client.force_login(user)
+    body = client.get(reverse("admin:index")).content.decode()
+    assert "Alpha crew" in body
+    assert "Beta crew" not in body and str(scene["group_b"].pk) not in body
