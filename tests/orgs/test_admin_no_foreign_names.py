@@ -342,8 +342,10 @@ def test_org_admin_walks_the_whole_admin_and_never_sees_another_org(world, perso
     assert "shared@both.example" in pages[admin_url(shared, "change")][1]
 
 
-@pytest.mark.parametrize("debug", [False, True], ids=["debug_off", "debug_on"])
-@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize(
+    ("persona", "debug"),
+    [("acme_admin", False), ("acme_admin", True), ("dual_admin_acme_sso", False)],
+)
 def test_org_admin_gets_nothing_of_another_org_by_url(world, persona, debug, settings):
     """Every answer is 403/404 (or a form error, or the "?e=1" page for a filter), and no error
     page or message names Globex. With DEBUG on, Django's technical 404 page repeats the URL
@@ -391,7 +393,7 @@ def test_superuser_walk_does_see_both_orgs(world):
     client = Client(raise_request_exception=False)
     client.force_login(root)
 
-    result = walk(client, seeds(), budget=120)
+    result = walk(client, seeds(), budget=60)
 
     assert not [url for url, p in result.pages.items() if p.status >= 500]
     body = "".join(p.body for p in result.pages.values())
