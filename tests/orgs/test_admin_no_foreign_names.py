@@ -50,6 +50,7 @@ PUBLIC_KEY = (
 LAST_LOGIN = dt.datetime(2011, 2, 3, 4, 5, tzinfo=dt.UTC)
 DATE_JOINED = dt.datetime(2012, 3, 4, 5, 6, tzinfo=dt.UTC)
 SETUP_AT = dt.datetime(2013, 4, 5, 6, 7, tzinfo=dt.UTC)
+SHARED_AT_ACME = "sam@acme.example"  # what Acme knows the shared account's person by
 # What only the account page shows: staff flags and account dates.
 ACCOUNT_LABELS = ["Is staff", "Superuser status", "Last login", "Date joined", "Public key"]
 
@@ -90,15 +91,22 @@ def world(settings) -> World:
 
     acme_admin = AdminMembershipFactory(organization=acme, user__email="boss@acme.example")
     acme_member = MembershipFactory(organization=acme, user__email="worker@acme.example")
+    # The account's own data (login email, names, dates, key, staff flag) is the account's,
+    # not Acme's; each membership holds what its organization knows the person by.
     shared = UserFactory(
-        email="shared@both.example", is_staff=True, last_login=LAST_LOGIN,
+        email=f"sam.login.{MARKER}@both.example", first_name=f"Account{MARKER}",
+        last_name=f"Account{MARKER}", is_staff=True, last_login=LAST_LOGIN,
         date_joined=DATE_JOINED, setup_completed_at=SETUP_AT, public_key=PUBLIC_KEY,
     )
-    shared_acme = MembershipFactory(organization=acme, user=shared, source="scim",
-                                    scim_user_name="shared@both.example", external_id="00uACME1")
+    shared_acme = MembershipFactory(
+        organization=acme, user=shared, source="scim", email=SHARED_AT_ACME, given_name="Sam",
+        family_name="Rocket", scim_user_name=SHARED_AT_ACME, external_id="00uACME1",
+    )
     shared_globex = MembershipFactory(
         organization=globex, user=shared, role=Role.ADMIN, source="scim",
-        scim_user_name=f"shared.{MARKER}@idp.example", external_id=f"00u{MARKER}ext42",
+        email=f"sam@{MARKER}.example", given_name=f"Given{MARKER}",
+        family_name=f"Family{MARKER}", scim_user_name=f"shared.{MARKER}@idp.example",
+        external_id=f"00u{MARKER}ext42",
     )
     scim_services.scim_profile_update(membership=shared_globex, actor=op,
                                       display_name=f"Shared as Globex {MARKER} knows them")
@@ -106,6 +114,10 @@ def world(settings) -> World:
                                          user__email=f"boss@{MARKER.lower()}-admin.example")
     globex_only = MembershipFactory(organization=globex,
                                     user__email=f"only@{MARKER.lower()}-member.example")
+    globex_invited = MembershipFactory(  # provisioned by Globex's IdP, no account yet
+        organization=globex, user=None, email=f"invited@{MARKER}.example", source="scim",
+        status="invited", scim_user_name=f"invited@{MARKER}.example",
+    )
     dual_user = UserFactory(email="dual@both.example", is_staff=True, password=DEFAULT_PASSWORD,
                             setup_completed_at=SETUP_AT)
     dual_admin = MembershipFactory(organization=acme, user=dual_user, role=Role.ADMIN)
@@ -132,12 +144,12 @@ def world(settings) -> World:
     globex_event = AuditEventFactory(
         organization=globex, action=f"{MARKER.lower()}.secret.thing",
         actor_label=f"actor-{MARKER}", target_label=f"target-{MARKER}",
-        data={"about": "shared@both.example", "note": MARKER},
+        data={"about": SHARED_AT_ACME, "note": MARKER},
     )
     for n in range(3):  # enough rows for pagination links at two rows a page
         AuditEventFactory(organization=acme, action=f"acme.more.{n}")
 
-    globex_memberships = [shared_globex, globex_boss, globex_only, dual_globex]
+    globex_memberships = [shared_globex, globex_boss, globex_only, globex_invited, dual_globex]
     needles = [
         "Globex", MARKER, str(globex.pk), globex.pk.hex, globex_token.prefix,
         *(str(m.pk) for m in globex_memberships), str(globex_group.pk),
@@ -339,7 +351,7 @@ def test_org_admin_walks_the_whole_admin_and_never_sees_another_org(world, perso
         assert any(must in url for url in ok), must
     shared = Membership.objects.get(organization=world.acme, user=world.shared)
     assert pages[admin_url(shared, "change")][0] == 200
-    assert "shared@both.example" in pages[admin_url(shared, "change")][1]
+    assert SHARED_AT_ACME in pages[admin_url(shared, "change")][1]  # what Acme holds shows
 
 
 @pytest.mark.parametrize(
