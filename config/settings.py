@@ -72,7 +72,7 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = BASE_URL.startswith("https://")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "orgs.admin_site.RosterAdminConfig",  # django.contrib.admin with RosterAdminSite
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

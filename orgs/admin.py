@@ -152,15 +152,32 @@ class MembershipAdmin(ServiceFormAdmin):
                        "is_active", "source", "scim_user_name", "external_id", "groups_list",
                        "created_at", "updated_at"]
 
+    def _account_field(self, request: HttpRequest) -> str:
+        """Operators see the linked account (a link to its page). Org admins see when one was
+        linked, not which: the account is global and holds more than their organization does
+        (its own login email, last login, keys, staff flags, other memberships)."""
+        return "user" if administered_org_ids(request.user) is None else "linked_at"
+
+    def _with_account_field(self, request: HttpRequest, fields: Any) -> list[str]:
+        account = self._account_field(request)
+        return [account if f == "user" else f for f in fields]
+
+    def get_list_display(self, request: HttpRequest) -> list[str]:
+        return self._with_account_field(request, super().get_list_display(request))
+
     def get_fields(self, request: HttpRequest, obj: Any = None):
         if obj is None:
             return ["organization", "email", "first_name", "last_name", "role"]
-        return ["email", "given_name", "family_name", "user", "organization", "role", "status",
-                "is_active", "source",
-                "scim_user_name", "external_id", "groups_list", "created_at", "updated_at"]
+        return self._with_account_field(request, [
+            "email", "given_name", "family_name", "user", "organization", "role", "status",
+            "is_active", "source", "scim_user_name", "external_id", "groups_list",
+            "created_at", "updated_at",
+        ])
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
-        return self.readonly_fields if obj is not None else []
+        if obj is None:
+            return []
+        return self._with_account_field(request, self.readonly_fields)
 
     @admin.display(description="Groups")
     def groups_list(self, obj: Membership) -> str:
@@ -223,7 +240,16 @@ class GroupAdmin(ServiceFormAdmin):
     list_filter = ["organization"]
     search_fields = ["display_name", "external_id"]
     list_select_related = ["organization"]
+    readonly_fields = ["organization", "external_id", "created_at", "updated_at"]
     inlines = [GroupMemberInline]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None):
+        if obj is None:
+            return ["organization", "display_name"]
+        return ["display_name", *self.readonly_fields]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
+        return self.readonly_fields if obj is not None else []
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)
@@ -261,7 +287,10 @@ class AuditEventAdmin(TenantScopedAdmin):
 
 @admin.register(User)
 class UserAdmin(NotFoundOutsideScope, DjangoUserAdmin):
-    """Users are global: superusers manage them; an org admin only views their members."""
+    """Accounts are global and hold more than any one organization may read (last login,
+    setup date, public key, staff flags, other memberships), so only operators (superusers)
+    get these pages. An org admin manages people through Memberships, which show the email
+    their organization holds; every account URL answers them 404."""
 
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_staff", "is_superuser",
@@ -280,30 +309,25 @@ class UserAdmin(NotFoundOutsideScope, DjangoUserAdmin):
     ]
     readonly_fields = ["setup_completed_at", "public_key", "last_login", "date_joined"]
 
+    @staticmethod
+    def _operator(request: HttpRequest) -> bool:
+        return administered_org_ids(request.user) is None
+
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         qs = super().get_queryset(request)
-        ids = administered_org_ids(request.user)
-        if ids is None:
-            return qs
-        return qs.filter(memberships__organization_id__in=ids).distinct()
+        return qs if self._operator(request) else qs.none()
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        ids = administered_org_ids(request.user)
-        return ids is None or bool(ids)
+        return self._operator(request)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if request.user.is_superuser:
-            return True
-        ids = administered_org_ids(request.user)
-        if not ids:
-            return False
-        return obj is None or obj.memberships.filter(organization_id__in=ids).exists()
+        return self._operator(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_superuser
+        return self._operator(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_superuser
+        return self._operator(request)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_superuser
+        return self._operator(request)
