@@ -156,7 +156,7 @@ class MembershipAdmin(ServiceFormAdmin):
         """Operators see the linked account (a link to its page). Org admins see when one was
         linked, not which: the account is global and holds more than their organization does
         (its own login email, last login, keys, staff flags, other memberships)."""
-        return "user" if administered_org_ids(request.user) is None else "linked_at"
+        return "user" if administered_org_ids(request) is None else "linked_at"
 
     def _with_account_field(self, request: HttpRequest, fields: Any) -> list[str]:
         account = self._account_field(request)
@@ -311,7 +311,7 @@ class UserAdmin(NotFoundOutsideScope, DjangoUserAdmin):
 
     @staticmethod
     def _operator(request: HttpRequest) -> bool:
-        return administered_org_ids(request.user) is None
+        return administered_org_ids(request) is None
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         qs = super().get_queryset(request)

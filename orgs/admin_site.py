@@ -32,7 +32,7 @@ class RosterAdminSite(admin.AdminSite):
         from orgs.permissions import administered_org_ids
 
         entries = super().get_log_entries(request)
-        if administered_org_ids(request.user) is None:
+        if administered_org_ids(request) is None:
             return entries
         return SimpleLazyObject(  # type: ignore[return-value]
             lambda: entries.filter(pk__in=self._entries_in_scope(request, entries))

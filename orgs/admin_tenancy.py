@@ -33,7 +33,7 @@ class OrganizationListFilter(admin.RelatedFieldListFilter):
     filter unchanged."""
 
     def __init__(self, field: Any, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
-        self.scope = administered_org_ids(request.user)
+        self.scope = administered_org_ids(request)
         super().__init__(field, request, *args, **kwargs)
 
     def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> list:
@@ -111,7 +111,7 @@ class TenantScopedAdmin(NotFoundOutsideScope, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         qs = super().get_queryset(request)
-        ids = administered_org_ids(request.user)
+        ids = administered_org_ids(request)
         if ids is None:
             return qs
         lookup = f"{self.org_path}__in" if self.org_path else "pk__in"
@@ -121,12 +121,12 @@ class TenantScopedAdmin(NotFoundOutsideScope, admin.ModelAdmin):
         return [scoped_list_filter(self.model, item) for item in super().get_list_filter(request)]
 
     def _allowed(self, request: HttpRequest, obj: Any = None) -> bool:
-        ids = administered_org_ids(request.user)
+        ids = administered_org_ids(request)
         if ids is None:
             return True
         if not ids:
             return False
-        return obj is None or can_administer(request.user, self._org_of(obj))
+        return obj is None or can_administer(request, self._org_of(obj))
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._allowed(request)
@@ -145,7 +145,7 @@ class TenantScopedAdmin(NotFoundOutsideScope, admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         """Offer only the caller's organizations (and their members) in choice lists."""
-        ids = administered_org_ids(request.user)
+        ids = administered_org_ids(request)
         if ids is not None:
             model = db_field.remote_field.model
             if model._meta.label == "orgs.Organization":

@@ -86,12 +86,12 @@ class OrganizationSsoPagesMixin(admin.ModelAdmin):
         so the answer confirms nothing; a superuser gets 404 for an id that does not exist.
         """
         object_id = unquote(object_id)
-        if administered_org_ids(request.user) is not None:
+        if administered_org_ids(request) is not None:
             try:
                 org_id = uuid.UUID(object_id)
             except ValueError:
                 raise PermissionDenied from None
-            if not can_administer(request.user, org_id):
+            if not can_administer(request, org_id):
                 raise PermissionDenied
         org = self.get_object(request, object_id)
         if org is None:

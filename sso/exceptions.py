@@ -30,6 +30,12 @@ REFUSAL_MESSAGES = {
     "no_access": "Your role in this organization gives no access.",
     "operator": "Roster operators sign in with their password, not through an organization's "
     "single sign-on.",
+    "ambiguous_user": "Several members of this organization use this email address, so it "
+    "cannot tell which one you are. Ask your administrator to have the identity provider send "
+    "your username as the SAML NameID.",
+    "account_needs_proof": "A Roster account with this email address is already used by "
+    "another organization. Sign in to that account first (through the organization that "
+    "already uses it), then sign in here again to link it.",
     # sso.assertions: correctly signed, but not what the SAML profile allows.
     "audience_missing": "The sign-in response from your identity provider is not restricted to "
     "this organization (AudienceRestriction). Ask your administrator to check the Audience URI "

@@ -27,11 +27,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from orgs.audit import Actor
 from orgs.models import Organization
+from orgs.permissions import session_org_scope, session_org_scope_add
 from orgs.text import text_problem
 from sso import saml, services, state
 from sso.assertions import AssertionRefused, assertion_check
 from sso.exceptions import REFUSAL_MESSAGES, RETRYABLE, LoginRefused
-from sso.middleware import SSO_SCOPE_KEY
 from sso.models import SamlConnection, SamlPendingRequest
 from sso.ratelimit import client_address, login_start_retry_after
 from sso.selectors import saml_connection_for, saml_connection_usable
@@ -237,16 +237,15 @@ def start_session(
     """Sign the person in after a verified SAML login and send them on."""
     user = outcome.membership.user
     # A session this person already proved with a password stays unscoped; otherwise the
-    # session speaks only for the organizations whose IdP signed them in (sso.middleware).
+    # session speaks only for the organizations whose IdP signed them in (orgs.permissions).
     by_password = (
         request.user.is_authenticated and request.user.pk == user.pk
-        and SSO_SCOPE_KEY not in request.session
+        and session_org_scope(request) is None
     )
     login(request, user, backend=AUTH_BACKEND)  # a new session key (no fixation)
     request.session[SESSION_ORG_KEY] = str(org.pk)
     if not by_password:
-        scope = set(request.session.get(SSO_SCOPE_KEY, [])) | {str(org.pk)}
-        request.session[SSO_SCOPE_KEY] = sorted(scope)
+        session_org_scope_add(request, org.pk)
     if outcome.needs_setup:
         return HttpResponseRedirect(reverse("account:setup"))
     if next_url:

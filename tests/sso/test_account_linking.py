@@ -15,9 +15,9 @@ from django.test import Client
 
 from orgs.audit import Actor
 from orgs.models import AuditEvent, Membership, Role, User
+from orgs.permissions import SESSION_SCOPE_KEY
 from scim.services import scim_token_create
 from sso import saml
-from sso.middleware import SSO_SCOPE_KEY
 from tests.factories import MembershipFactory, UserFactory
 from tests.scim.conftest import PATCH_OP, ScimClient, scim_body
 from tests.sso.conftest import HOST, connect, post_acs
@@ -184,7 +184,7 @@ def test_with_proof_and_confirmation_the_account_is_linked(
                            HTTP_HOST=HOST, secure=True, HTTP_REFERER=f"https://{HOST}{link_url}")
     assert response.status_code == 302
     assert Membership.objects.get(pk=uid).user == acme_boss.user
-    assert set(client.session[SSO_SCOPE_KEY]) == {str(saml_org.pk), str(globex.pk)}
+    assert set(client.session[SESSION_SCOPE_KEY]) == {str(saml_org.pk), str(globex.pk)}
     assert AuditEvent.objects.filter(organization=globex,
                                      action="membership.account_linked").count() == 1
 
