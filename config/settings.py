@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "orgs",
     "scim",
     "sso",
+    "console",  # composes the organization admin with the SSO page (sso's and scim's tabs)
 ]
 
 MIDDLEWARE = [

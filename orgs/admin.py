@@ -21,9 +21,8 @@ from orgs.admin_forms import (
 from orgs.admin_tenancy import NotFoundOutsideScope, TenantScopedAdmin
 from orgs.audit import Actor
 from orgs.exceptions import DomainError
-from orgs.models import AuditEvent, Group, GroupMember, Membership, Organization, User
+from orgs.models import AuditEvent, Group, GroupMember, Membership, User
 from orgs.permissions import administered_org_ids
-from sso.admin_pages import OrganizationSsoPagesMixin
 
 admin.site.site_header = "Roster administration"
 admin.site.site_title = "Roster"
@@ -98,8 +97,7 @@ class GroupInline(ReadOnlyInline):
     verbose_name_plural = "Groups"
 
 
-@admin.register(Organization)
-class OrganizationAdmin(OrganizationSsoPagesMixin, ServiceFormAdmin):
+class OrganizationAdmin(ServiceFormAdmin):
     org_path = ""
     add_form = OrganizationAddForm
     form = OrganizationChangeForm

@@ -1,7 +1,7 @@
 """The SSO page's Provisioning tab: the SCIM toggle, SCIM tokens, SCIM activity and group role
 mappings.
 
-Called by ``sso.admin_pages.OrganizationSsoPagesMixin`` once it has fetched the organization and
+Called by ``console.sso_page.OrganizationSsoPagesMixin`` once it has fetched the organization and
 checked that the user administers it; the ``admin`` argument is that ModelAdmin (for the admin
 context, URLs and rendering). These views translate: forms in, services out, results back as
 admin messages. Every change is a POST (CSRF-checked by the middleware) calling a service that
@@ -38,7 +38,7 @@ from scim.admin_forms import (
 from scim.models import ScimToken
 
 if TYPE_CHECKING:
-    from sso.admin_pages import OrganizationSsoPagesMixin as SsoAdmin
+    from orgs.admin_pages import OrganizationPageHost as SsoAdmin
 
 SCIM_ACTIVITY_LIMIT = 25
 SCIM_ACTION_PREFIXES = ("scim.", "org.scim.")
@@ -64,7 +64,7 @@ class ScimToggle:
 def scim_toggle_state(admin: SsoAdmin, request: HttpRequest, org: Organization) -> ScimToggle:
     """The toggle, with the reason ``organization_scim_enable_blocker`` gives when SCIM cannot
     be turned on, and what this admin can do about it."""
-    blocker = org_services.organization_scim_enable_blocker(organization=org)
+    blocker = scim_services.organization_scim_enable_blocker(organization=org)
     if blocker is None:
         return ScimToggle(enabled=org.scim_enabled, can_enable=True)
     if isinstance(blocker, FeatureNotAvailable):
@@ -159,7 +159,7 @@ def scim_toggle(
     tab_url = admin.sso_url("sso_provisioning", org)
     if request.method == "POST":
         try:
-            org_services.organization_set_scim_enabled(
+            scim_services.organization_set_scim_enabled(
                 organization=org, enabled=enabled, actor=_actor(request)
             )
         except DomainError as exc:

@@ -23,9 +23,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orgs.audit import Actor, audit_record
-from orgs.exceptions import InvalidInput
+from orgs.exceptions import DomainError, FeatureNotAvailable, InvalidInput, PreconditionFailed
 from orgs.models import Membership, MembershipStatus, Organization, Role
+from orgs.plans import Feature
 from scim.models import ScimToken, ScimUserProfile
+from sso.selectors import saml_connection_is_active
 
 logger = logging.getLogger(__name__)
 TOKEN_PREFIX = "rst_scim_"
@@ -257,3 +259,44 @@ def scim_profile_update(
             action="scim.user.profile_updated", target=membership, data={"changes": changes},
         )
     return profile
+
+
+# --- the SCIM toggle ------------------------------------------------------------------------
+
+
+def organization_scim_enable_blocker(*, organization: Organization) -> DomainError | None:
+    """Why SCIM provisioning cannot be turned on now, as the error enabling would raise; None
+    when it can. The SSO page shows it before the admin tries; the service raises it."""
+    if not organization.has_feature(Feature.SCIM):
+        return FeatureNotAvailable(
+            f"SCIM provisioning is an Enterprise feature; {organization.name} is on the "
+            f"{organization.get_plan_display()} plan."
+        )
+    if not saml_connection_is_active(organization=organization):
+        return PreconditionFailed(
+            "Configure and activate SAML SSO first: SCIM provisioning needs an active SAML "
+            "connection, since provisioned members sign in through your identity provider."
+        )
+    return None
+
+
+@transaction.atomic
+def organization_set_scim_enabled(
+    *, organization: Organization, enabled: bool, actor: Actor
+) -> Organization:
+    """Turn SCIM provisioning on or off. Tokens and provisioned data are left untouched."""
+    org = Organization.objects.select_for_update().get(pk=organization.pk)
+    if enabled:
+        blocker = organization_scim_enable_blocker(organization=org)
+        if blocker is not None:
+            raise blocker
+    if org.scim_enabled == enabled:
+        return org
+    org.scim_enabled = enabled
+    org.save(update_fields=["scim_enabled", "updated_at"])
+    audit_record(
+        organization=org, actor=actor,
+        action="org.scim.enabled" if enabled else "org.scim.disabled", target=org,
+    )
+    organization.scim_enabled = enabled
+    return org

@@ -26,6 +26,7 @@ from orgs.models import (
     User,
 )
 from orgs.plans import Plan
+from scim import services as scim_services
 from tests.factories import (
     AdminMembershipFactory,
     GroupFactory,
@@ -82,27 +83,27 @@ def test_organization_create_duplicate_slug(actor):
 def test_scim_enable_needs_plan_and_active_saml(actor):
     org = OrganizationFactory(plan=Plan.FREE)
     with pytest.raises(FeatureNotAvailable):
-        services.organization_set_scim_enabled(organization=org, enabled=True, actor=actor)
+        scim_services.organization_set_scim_enabled(organization=org, enabled=True, actor=actor)
     org.plan = Plan.ENTERPRISE
     org.save()
     with pytest.raises(PreconditionFailed):
-        services.organization_set_scim_enabled(organization=org, enabled=True, actor=actor)
+        scim_services.organization_set_scim_enabled(organization=org, enabled=True, actor=actor)
     SamlConnectionFactory(organization=org, is_active=False)
     with pytest.raises(PreconditionFailed):
-        services.organization_set_scim_enabled(organization=org, enabled=True, actor=actor)
+        scim_services.organization_set_scim_enabled(organization=org, enabled=True, actor=actor)
     assert not AuditEvent.objects.exists()
 
     org.saml_connection.is_active = True
     org.saml_connection.save()
-    services.organization_set_scim_enabled(organization=org, enabled=True, actor=actor)
+    scim_services.organization_set_scim_enabled(organization=org, enabled=True, actor=actor)
     org.refresh_from_db()
     assert org.scim_enabled
     only_event(action="org.scim.enabled", organization=org)
     # Idempotent: a second enable writes nothing.
-    services.organization_set_scim_enabled(organization=org, enabled=True, actor=actor)
+    scim_services.organization_set_scim_enabled(organization=org, enabled=True, actor=actor)
     assert AuditEvent.objects.count() == 1
 
-    services.organization_set_scim_enabled(organization=org, enabled=False, actor=actor)
+    scim_services.organization_set_scim_enabled(organization=org, enabled=False, actor=actor)
     org.refresh_from_db()
     assert not org.scim_enabled
     only_event(action="org.scim.disabled")

@@ -1,13 +1,15 @@
 """The organization's SSO page in the admin (SAML and Provisioning tabs).
 
-Mixed into ``orgs.admin.OrganizationAdmin`` and built the way ``contrib.auth``'s ``UserAdmin``
-adds its password page: ``get_urls`` prepends views wrapped in ``admin_site.admin_view`` (login,
-staff check, ``never_cache``), every view fetches the organization through the tenancy-scoped
-``sso_organization`` (``can_administer``, else 403 whether or not the id exists), and
-renders a ``TemplateResponse`` whose context starts from ``admin_site.each_context``.
+Mixed into ``orgs.admin.OrganizationAdmin`` by ``console.admin``, and built the way
+``contrib.auth``'s ``UserAdmin`` adds its password page: ``get_urls`` prepends views wrapped in
+``admin_site.admin_view`` (login, staff check, ``never_cache``), every view fetches the
+organization through the tenancy-scoped ``sso_organization`` (``can_administer``, else 403
+whether or not the id exists), and renders a ``TemplateResponse`` whose context starts from
+``admin_site.each_context``.
 
 The Provisioning tab's views live in ``scim.admin_views``; the SAML tab's (``sso_saml.html``,
-its settings form, activation and Enforce SAML SSO) in ``sso.admin_saml``.
+its settings form, activation and Enforce SAML SSO) in ``sso.admin_saml``. Both are typed
+against ``orgs.admin_pages.OrganizationPageHost``, which this mixin implements.
 """
 
 from __future__ import annotations
