@@ -30,7 +30,11 @@ admin.site.index_title = "Organizations, members and provisioning"
 
 
 class ServiceFormAdmin(TenantScopedAdmin):
-    """Hands the acting user to ``ServiceForm``s; the form's service call did the write."""
+    """Writes through ``ServiceForm.apply()`` in ``save_model``, after the whole page is valid.
+
+    A service's refusal there rolls back the admin's transaction; the page is then built again
+    from the same POST with the refusal as the form's error, so nothing is half-written.
+    """
 
     add_form: type[ServiceForm] | None = None
 
@@ -39,16 +43,30 @@ class ServiceFormAdmin(TenantScopedAdmin):
             kw["form"] = self.add_form
             kw["fields"] = None
         form_class = super().get_form(request, obj, change=change, **kw)
-        actor = Actor.for_user(request.user, request)
 
         class BoundForm(form_class):  # type: ignore[valid-type, misc]
             pass
 
-        BoundForm.actor = actor
+        BoundForm.actor = Actor.for_user(request.user, request)
+        BoundForm.refusal = getattr(request, REFUSAL_ATTRIBUTE, None)
         return BoundForm
 
+    def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        """Inlines list an object's rows; an object being added has none yet."""
+        return super().get_inline_instances(request, obj) if obj is not None else []
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        """Nothing to save: ``form.clean()`` applied the change through a service."""
+        result = form.apply()  # a DomainError goes to changeform_view
+        if result is not None and result is not obj:
+            _adopt(obj, result)
+
+    def changeform_view(self, request: HttpRequest, object_id: str | None = None,
+                        form_url: str = "", extra_context: dict | None = None) -> Any:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as refusal:  # raised in save_model; the transaction rolled back
+            setattr(request, REFUSAL_ATTRIBUTE, refusal)
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def _run_service(self, request: HttpRequest, queryset: QuerySet, fn: Any, verb: str) -> None:
         actor = Actor.for_user(request.user, request)
@@ -63,6 +81,19 @@ class ServiceFormAdmin(TenantScopedAdmin):
             self.message_user(request, f"{verb} {done} item(s).", messages.SUCCESS)
         for message in failed:
             self.message_user(request, message, messages.ERROR)
+
+
+# The service's refusal of this request, handed from changeform_view to the rebuilt form.
+REFUSAL_ATTRIBUTE = "_roster_service_refusal"
+
+
+def _adopt(obj: Any, saved: Any) -> None:
+    """Make the admin's unsaved object the row the service saved (the admin then logs it and
+    redirects to it)."""
+    for field in saved._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding = False
+    obj._state.db = saved._state.db
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -344,3 +344,46 @@ def test_recent_actions_name_only_objects_the_admin_may_open(client, scene):
     body = client.get(reverse("admin:index")).content.decode()
     assert "Alpha crew" in body
     assert "Beta crew" not in body and str(scene["group_b"].pk) not in body
+
+
+def _management_forms(client, url: str) -> dict[str, str]:
+    """The inline formsets' management form fields, as the change page renders them."""
+    page = client.get(url).content.decode()
+    fields = {}
+    for name in ("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS"):
+        for chunk in page.split(f'-{name}" value="')[1:]:
+            prefix = page[:page.index(chunk)].rsplit('name="', 1)[1].rsplit("-", 1)[0]
+            fields[f"{prefix}-{name}"] = chunk.split('"', 1)[0]
+    return fields
+
+
+def test_a_change_with_broken_inline_formsets_writes_nothing(client_a, scene):
+    """Issue 11: the rename used to be committed (with its org.updated event) by the form's
+    clean() while the page re-rendered with the formsets' errors."""
+    org = scene["org_a"]
+    url = change_url(org)
+    data = {"name": "Alpha renamed", "default_role": "member"}
+    response = client_a.post(url, data)  # no inline management forms: the formsets are broken
+    assert response.status_code == 200
+    assert "ManagementForm data is missing or has been tampered with" in response.content.decode()
+    org.refresh_from_db()
+    assert org.name == "Alpha"
+    assert not AuditEvent.objects.filter(action="org.updated").exists()
+
+    response = client_a.post(url, {**data, **_management_forms(client_a, url)})
+    assert response.status_code == 302
+    org.refresh_from_db()
+    assert org.name == "Alpha renamed"
+    assert AuditEvent.objects.filter(action="org.updated").count() == 1
+
+
+def test_a_refusal_in_save_model_rolls_back_the_whole_page(client_a, scene):
+    """The service refuses inside save_model: the admin's transaction rolls back, the page is
+    shown again with the refusal as the form's error and the submitted values kept."""
+    response = client_a.post(reverse("admin:orgs_group_add"), {
+        "organization": scene["org_a"].pk, "display_name": "ALPHA TEAM"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "already exists" in body and 'value="ALPHA TEAM"' in body
+    assert Group.objects.filter(organization=scene["org_a"]).count() == 1
+    assert not AuditEvent.objects.filter(action="group.created").exists()
