@@ -259,7 +259,7 @@ class ScimUser(_Adapter):
                     first_name=name.get("givenName", ""), last_name=name.get("familyName", ""),
                     role=role, source=MembershipSource.SCIM, scim_user_name=state["userName"],
                     external_id=state["externalId"] or "", is_active=state["active"],
-                    send_invitation=state["active"],
+                    send_invitation=state["active"], action="scim.user.created",
                 )
                 adapter = cls(membership, context)
                 initial = adapter.state()

@@ -78,6 +78,7 @@ def membership_add(
     is_active: bool = True,
     send_invitation: bool = True,
     link_account: bool = True,
+    action: str = "membership.added",
 ) -> Membership:
     """Add a person to an organization.
 
@@ -119,7 +120,6 @@ def membership_add(
         raise AlreadyExists(
             f"{scim_user_name or email} is already a member of {organization.name}."
         ) from exc
-    action = "scim.user.created" if source == MembershipSource.SCIM else "membership.added"
     audit_record(
         organization=organization, actor=actor, action=action, target=membership,
         data={"email": email, "role": role, "source": source, "status": status,
