@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -26,6 +28,17 @@ def env_bool(name: str, default: bool) -> bool:
     if value in {"0", "false", "no", "off"}:
         return False
     raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}.")
+
+
+def env_int(name: str, default: int) -> int:
+    """Read a whole-number environment variable; anything else is a start-up error."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from None
 
 
 DEBUG = env_bool("DEBUG", True)
@@ -51,9 +64,16 @@ CSRF_TRUSTED_ORIGINS = [BASE_URL]
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
-if not DEBUG:
-    SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
-    CSRF_COOKIE_SECURE = BASE_URL.startswith("https://")
+# Production over HTTPS (DEBUG off, an https:// BASE_URL) gets Django's secure defaults; each
+# is an environment variable of the same name (README, *Production*). Behind a TLS-terminating
+# proxy set BEHIND_TLS_PROXY, or the HTTPS redirect would loop.
+_SECURE = not DEBUG and BASE_URL.startswith("https://")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _SECURE)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if _SECURE else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _SECURE)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _SECURE)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _SECURE)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -64,13 +84,19 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_scim",
+    "django_tasks",
+    "django_tasks_db",
     "orgs",
     "scim",
     "sso",
+    "jobs",
 ]
 
 MIDDLEWARE = [
+    "config.request_context.RequestIdMiddleware",
+    "config.health.HealthCheckMiddleware",  # before the host check and the HTTPS redirect
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -145,8 +171,17 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Static files: whitenoise serves them from STATIC_ROOT (filled by `collectstatic`), with
+# hashed names and compressed copies when DEBUG is off; runserver serves them in development.
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+                    if DEBUG else "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Email: console by default so `make run` shows invitations; SMTP when EMAIL_HOST is set.
@@ -158,6 +193,7 @@ if os.environ.get("EMAIL_HOST"):
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)  # a hung SMTP server must not hang a job
 else:
     EMAIL_BACKEND = os.environ.get(
         "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
@@ -168,12 +204,24 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-}
+# Logs: one JSON object per line on stderr in production (LOG_FORMAT=json, the default when
+# DEBUG is off), readable text in development; both carry the request id (config/logs.py).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
+LOGGING = logging_config(fmt=LOG_FORMAT, level=os.environ.get("LOG_LEVEL", "INFO").upper())
+
+# Background jobs: Django's Tasks API (the django-tasks backport) on its database backend, so
+# jobs work on the embedded SQLite and on PostgreSQL alike; `manage.py jobs` works them off.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+JOBS_RETRY_BASE_SECONDS = env_int("JOBS_RETRY_BASE_SECONDS", 30)
+JOBS_RETRY_MAX_SECONDS = env_int("JOBS_RETRY_MAX_SECONDS", 3600)
+# 12 attempts at 30 s, 1, 2, 4 ... min, capped at 1 h: about 5 h of SMTP outage.
+INVITATION_MAX_ATTEMPTS = env_int("INVITATION_MAX_ATTEMPTS", 12)
+JOBS_PERIODIC_MAX_ATTEMPTS = env_int("JOBS_PERIODIC_MAX_ATTEMPTS", 4)
+# /healthz answers 503 when the oldest task ready to run has waited longer than this.
+JOBS_MAX_LAG_SECONDS = env_int("JOBS_MAX_LAG_SECONDS", 300)
+SCIM_TOKEN_EXPIRY_NOTICE_DAYS = env_int("SCIM_TOKEN_EXPIRY_NOTICE_DAYS", 14)
 
 # SCIM 2.0 at BASE_URL + SCIM_PATH. django-scim2 supplies the view base class, the adapter base
 # and the RFC meta-schemas; request handling, filters and adapters are ours (scim/views.py).

@@ -11,9 +11,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -29,6 +27,7 @@ from orgs.exceptions import (
     LastAdminError,
     PreconditionFailed,
 )
+from orgs.invitations import invitation_enqueue
 from orgs.models import (
     Group,
     GroupMember,
@@ -238,24 +237,6 @@ def organization_update_settings(
 # --- memberships ---------------------------------------------------------------------------
 
 
-def _send_invitation(membership: Membership) -> None:
-    org = membership.organization
-    login_url = f"{settings.BASE_URL}/sso/saml/{org.slug}/login/"
-    try:
-        send_mail(
-            subject=f"You have been added to {org.name} on Roster",
-            message=(
-                f"Hello {membership.given_name or membership.email},\n\n"
-                f"You have been added to {org.name} on Roster. Sign in with your organization's "
-                f"single sign-on to finish setting up your account:\n\n{login_url}\n"
-            ),
-            from_email=None,
-            recipient_list=[membership.email],
-        )
-    except Exception:  # email must never undo a provisioning that already committed
-        logger.exception("Could not send the invitation to membership %s", membership.pk)
-
-
 def account_claimable(account: User, organization: Organization) -> bool:
     """Whether ``organization`` may link ``account`` on its own word (an admin's add, or its
     IdP's sign-in): only while no other organization uses the account. Otherwise the person
@@ -328,7 +309,10 @@ def membership_add(
               "linked": user is not None},
     )
     if send_invitation and status == MembershipStatus.INVITED:
-        transaction.on_commit(lambda: _send_invitation(membership))
+        # Sent by a background job once the membership is committed (orgs/invitations.py).
+        transaction.on_commit(
+            lambda: invitation_enqueue(membership_id=membership.pk), robust=True
+        )
     return membership
 
 
