@@ -20,19 +20,17 @@ class SchedulerLoop:
         self.stopped = threading.Event()
 
     def check(self) -> list[str]:
-        close_old_connections()
         try:
             return tick(now=timezone.now())
         except Exception:  # a database hiccup must not end the loop; the next check retries
             logger.exception("Scheduler check failed")
             return []
-        finally:
-            close_old_connections()
 
     def run_forever(self) -> None:
         logger.info("Scheduler started, checking every %s s", self.interval)
         try:
             while not self.stopped.is_set():
+                close_old_connections()  # like a request: drop a broken or too old connection
                 self.check()
                 self.stopped.wait(self.interval)
         finally:

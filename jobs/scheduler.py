@@ -37,26 +37,30 @@ def next_slot(due: datetime, every: timedelta, now: datetime) -> datetime:
     return due + (missed + 1) * every
 
 
+def claim(job: PeriodicJob, *, seen: datetime, now: datetime) -> bool:
+    """Enqueue the run due at ``seen`` (the ``next_run_at`` this scheduler read) unless another
+    scheduler claimed it first; the claim and the enqueue commit together."""
+    from jobs.tasks import run_periodic_job
+
+    with transaction.atomic():
+        claimed = PeriodicJobState.objects.filter(name=job.name, next_run_at=seen).update(
+            next_run_at=next_slot(seen, job.every, now), last_enqueued_at=now
+        )
+        if claimed:
+            run_periodic_job.enqueue(name=job.name)
+    return bool(claimed)
+
+
 def tick(*, now: datetime, jobs: Iterable[PeriodicJob] | None = None) -> list[str]:
     """Enqueue every job that is due at ``now``; return the names this call enqueued."""
     from jobs.registry import PERIODIC_JOBS
-    from jobs.tasks import run_periodic_job
 
     enqueued = []
     for job in PERIODIC_JOBS if jobs is None else jobs:
         state, _ = PeriodicJobState.objects.get_or_create(
             name=job.name, defaults={"next_run_at": now}
         )
-        if state.next_run_at > now:
-            continue
-        with transaction.atomic():
-            claimed = PeriodicJobState.objects.filter(
-                name=job.name, next_run_at=state.next_run_at
-            ).update(next_run_at=next_slot(state.next_run_at, job.every, now),
-                     last_enqueued_at=now)
-            if claimed:
-                run_periodic_job.enqueue(name=job.name)
-        if claimed:
+        if state.next_run_at <= now and claim(job, seen=state.next_run_at, now=now):
             logger.info("Enqueued periodic job %s", job.name)
             enqueued.append(job.name)
     return enqueued
