@@ -16,11 +16,11 @@ from typing import Any
 
 from config.request_context import get_request_context
 
-_SECRETS = (
-    (re.compile(r"rst_scim_[A-Za-z0-9_\-]{6}[A-Za-z0-9_\-]*"),
-     lambda m: m.group(0)[:15] + "…[masked]"),
+_SECRETS = (  # in this order: a credential after "Bearer" goes whole, a bare token keeps its prefix
     (re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{12,}"),
      lambda m: f"{m.group(1)}{m.group(2)}[masked]"),
+    (re.compile(r"rst_scim_[A-Za-z0-9_\-]{7,}"),  # longer than a prefix
+     lambda m: m.group(0)[:15] + "…[masked]"),
 )
 
 

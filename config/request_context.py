@@ -5,7 +5,7 @@ Context variables, so each request and each job sees only its own values; the re
 middleware opens a fresh context per request. SCIM authentication calls
 ``set_request_context(org=..., token_prefix=...)`` once it knows them. Only a token's *prefix*
 is ever kept here: anything longer is cut to the prefix length, so a caller's slip cannot put a
-secret into a log line.
+secret into a log line. Jobs open their own context (``request_context``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import Any
+
+from django.core.signals import request_finished
 
 # "rst_scim_" + 6 characters (scim.services.PREFIX_LENGTH); never more of a token than that.
 TOKEN_PREFIX_MAX = 15
@@ -53,9 +55,14 @@ def get_request_context() -> dict[str, str]:
     return {key: value for key, value in fields.items() if value}
 
 
+def clear_request_context() -> None:
+    for var in (_request_id, _org, _token_prefix):
+        var.set("")
+
+
 @contextmanager
 def request_context(*, request_id: str) -> Iterator[None]:
-    """A fresh context for one request or job; everything set inside is gone afterwards."""
+    """A fresh context for one job (or a test); everything set inside is gone afterwards."""
     tokens: list[tuple[ContextVar[str], Token[str]]] = [
         (_request_id, _request_id.set(request_id)),
         (_org, _org.set("")),
@@ -70,7 +77,10 @@ def request_context(*, request_id: str) -> Iterator[None]:
 
 class RequestIdMiddleware:
     """First in the stack: every request gets an id (the caller's X-Request-ID when
-    well-formed), its log lines carry it, the response echoes it, and audit events use it."""
+    well-formed), its log lines carry it, the response echoes it, and audit events use it.
+
+    The context lasts until Django's ``request_finished``, not just until this middleware
+    returns: Django logs a 4xx/5xx (``django.request``) after the middleware chain."""
 
     def __init__(self, get_response: Any) -> None:
         self.get_response = get_response
@@ -78,7 +88,15 @@ class RequestIdMiddleware:
     def __call__(self, request: Any) -> Any:
         request_id = clean_request_id(request.META.get("HTTP_X_REQUEST_ID"))
         request.request_id = request_id
-        with request_context(request_id=request_id):
-            response = self.get_response(request)
+        clear_request_context()
+        set_request_context(request_id=request_id)
+        response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+def _request_finished(**kwargs: Any) -> None:
+    clear_request_context()
+
+
+request_finished.connect(_request_finished, dispatch_uid="roster_clear_request_context")

@@ -140,8 +140,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 _cache_url = os.environ.get("CACHE_URL", "")
 if _cache_url.startswith(("redis://", "rediss://")):
+    # Short socket timeouts: an unreachable Redis fails a request (and /healthz) fast.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": _cache_url}}
+                          "LOCATION": _cache_url,
+                          "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2}}}
 elif _cache_url.startswith("locmem://"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 elif _cache_url in ("", "db://"):
