@@ -27,3 +27,7 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no acce
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 logger_class = "config.gunicorn_logger.JsonLogger"
+
+# No runtime control socket (gunicornc): nothing uses it, and instances sharing a machine would
+# share its default path.
+control_socket_disable = True
