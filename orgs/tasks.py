@@ -5,18 +5,24 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django_tasks import task
+from django_tasks import TaskContext, task
 
+from config.request_context import request_context
 from jobs.queue import retry_later
 from orgs.invitations import invitation_deliver, invitation_give_up
 
 logger = logging.getLogger(__name__)
 
 
-@task()
-def send_invitation(membership_id: str, attempt: int = 1) -> str:
+@task(takes_context=True)
+def send_invitation(context: TaskContext, membership_id: str, attempt: int = 1) -> str:
     """Send one invitation; while SMTP fails, retry with backoff up to
     ``INVITATION_MAX_ATTEMPTS`` attempts, then give up (log line and audit event)."""
+    with request_context(request_id=f"job-{context.task_result.id}"):
+        return _attempt(membership_id=membership_id, attempt=attempt)
+
+
+def _attempt(*, membership_id: str, attempt: int) -> str:
     try:
         return invitation_deliver(membership_id=membership_id)
     except Exception as exc:
