@@ -223,6 +223,8 @@ INVITATION_MAX_ATTEMPTS = env_int("INVITATION_MAX_ATTEMPTS", 12)
 JOBS_PERIODIC_MAX_ATTEMPTS = env_int("JOBS_PERIODIC_MAX_ATTEMPTS", 4)
 # /healthz answers 503 when the oldest task ready to run has waited longer than this.
 JOBS_MAX_LAG_SECONDS = env_int("JOBS_MAX_LAG_SECONDS", 300)
+# Finished task results are kept this long (the daily job jobs.prune_task_results).
+JOBS_RESULT_RETENTION_DAYS = env_int("JOBS_RESULT_RETENTION_DAYS", 30)
 SCIM_TOKEN_EXPIRY_NOTICE_DAYS = env_int("SCIM_TOKEN_EXPIRY_NOTICE_DAYS", 14)
 
 # SCIM 2.0 at BASE_URL + SCIM_PATH. django-scim2 supplies the view base class, the adapter base

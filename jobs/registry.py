@@ -15,6 +15,8 @@ from jobs.scheduler import PeriodicJob
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("scim.token_expiry_notices", timedelta(days=1),
                 "scim.tasks.notify_expiring_tokens"),
+    PeriodicJob("jobs.prune_task_results", timedelta(days=1),
+                "jobs.maintenance.prune_task_results"),
     # Merge point: the SAML-state and SCIM request-log pruning jobs go here, e.g.
     # PeriodicJob("sso.saml_state_prune", timedelta(hours=1), "sso.services.saml_state_prune"),
     # PeriodicJob("scim.request_log_prune", timedelta(days=1), "scim.tasks.prune_request_log"),

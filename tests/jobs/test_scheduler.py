@@ -129,3 +129,24 @@ def test_run_scheduler_once_enqueues_what_is_due():
     call_command("run_scheduler", "--once", stdout=out)
     assert out.getvalue() == "Enqueued 0 periodic job(s): -\n"
 
+
+
+@pytest.mark.django_db
+def test_finished_task_results_are_pruned_after_the_retention(settings):
+    from django.utils import timezone
+
+    from jobs.maintenance import prune_task_results
+
+    settings.JOBS_RESULT_RETENTION_DAYS = 30
+    for _ in range(3):
+        tick(now=T0, jobs=[HOURLY])
+        PeriodicJobState.objects.all().delete()
+    run_jobs()
+    old, recent, _ = DBTaskResult.objects.order_by("enqueued_at")
+    DBTaskResult.objects.filter(pk=old.pk).update(finished_at=timezone.now() - timedelta(days=31))
+    DBTaskResult.objects.filter(pk=recent.pk).update(
+        finished_at=timezone.now() - timedelta(days=29))
+    tick(now=T0, jobs=[HOURLY])  # one still pending
+    prune_task_results()
+    assert DBTaskResult.objects.count() == 3
+    assert not DBTaskResult.objects.filter(pk=old.pk).exists()

@@ -19,9 +19,11 @@ from tests.jobs.worker import advance_clock, ready_tasks, run_jobs
 pytestmark = pytest.mark.django_db
 
 
+JOB = next(j for j in PERIODIC_JOBS if j.name == "scim.token_expiry_notices")
+
+
 def test_registered_daily():
-    job = next(j for j in PERIODIC_JOBS if j.name == "scim.token_expiry_notices")
-    assert (job.every, job.call) == (timedelta(days=1), "scim.tasks.notify_expiring_tokens")
+    assert (JOB.every, JOB.call) == (timedelta(days=1), "scim.tasks.notify_expiring_tokens")
 
 
 def test_the_scheduled_job_notifies_each_expiring_token_once(org, settings):
@@ -33,7 +35,7 @@ def test_the_scheduled_job_notifies_each_expiring_token_once(org, settings):
     ScimTokenFactory(organization=org, expires_at=timezone.now() + timedelta(days=30))
     now = timezone.now()
 
-    assert tick(now=now) == ["scim.token_expiry_notices"]
+    assert tick(now=now, jobs=[JOB]) == ["scim.token_expiry_notices"]
     assert run_jobs() == 1  # SMTP refuses: nothing marked, the job retries
     assert mail.outbox == []
     assert [t.args_kwargs["kwargs"] for t in ready_tasks()] == [
@@ -48,8 +50,18 @@ def test_the_scheduled_job_notifies_each_expiring_token_once(org, settings):
         str(token.pk), "system", "scheduler"
     )
 
-    assert tick(now=now + timedelta(hours=23)) == []
-    assert tick(now=now + timedelta(days=1)) == ["scim.token_expiry_notices"]
+    assert tick(now=now + timedelta(hours=23), jobs=[JOB]) == []
+    assert tick(now=now + timedelta(days=1), jobs=[JOB]) == ["scim.token_expiry_notices"]
     assert run_jobs() == 1
     assert len(mail.outbox) == 1  # a notified token is never notified again
     FlakySmtp.down_for(0)
+
+
+def test_every_registered_job_runs(org):
+    """Each entry of jobs.registry imports and runs to success on a quiet database."""
+    from django_tasks_db.models import DBTaskResult
+
+    names = tick(now=timezone.now())
+    assert names == [job.name for job in PERIODIC_JOBS]
+    assert run_jobs() == len(PERIODIC_JOBS)
+    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
