@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -67,9 +69,16 @@ BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
 if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
-if not DEBUG:
-    SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
-    CSRF_COOKIE_SECURE = BASE_URL.startswith("https://")
+# Production over HTTPS (DEBUG off, an https:// BASE_URL) gets Django's secure defaults; each
+# is an environment variable of the same name (README, *Production*). Behind a TLS-terminating
+# proxy set BEHIND_TLS_PROXY, or the HTTPS redirect would loop.
+_SECURE = not DEBUG and BASE_URL.startswith("https://")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _SECURE)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if _SECURE else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _SECURE)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _SECURE)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _SECURE)
 
 INSTALLED_APPS = [
     "orgs.admin_site.RosterAdminConfig",  # django.contrib.admin with RosterAdminSite
@@ -80,14 +89,20 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_scim",
+    "django_tasks",
+    "django_tasks_db",
     "orgs",
     "scim",
     "sso",
     "console",  # composes the organization admin with the SSO page (sso's and scim's tabs)
+    "jobs",
 ]
 
 MIDDLEWARE = [
+    "config.request_context.RequestIdMiddleware",
+    "config.health.HealthCheckMiddleware",  # before the host check and the HTTPS redirect
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -134,7 +149,10 @@ def cache_settings(url: str) -> dict[str, dict[str, str]]:
     key, so no security decision depends on it (SAML's one-time state is in the database)."""
     if url.startswith(("redis://", "rediss://")):
         return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                            "LOCATION": url}}
+                            "LOCATION": url,
+                            # Short socket timeouts: an unreachable Redis fails a request
+                            # (and /healthz) fast.
+                            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2}}}
     if url.startswith("locmem://"):
         return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     if url in ("", "db://"):
@@ -166,8 +184,17 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Static files: whitenoise serves them from STATIC_ROOT (filled by `collectstatic`), with
+# hashed names and compressed copies when DEBUG is off; runserver serves them in development.
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+                    if DEBUG else "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Email: console by default so `make run` shows invitations; SMTP when EMAIL_HOST is set.
@@ -179,6 +206,7 @@ if os.environ.get("EMAIL_HOST"):
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)  # a hung SMTP server must not hang a job
 else:
     EMAIL_BACKEND = os.environ.get(
         "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
@@ -189,12 +217,26 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-}
+# Logs: one JSON object per line on stderr in production (LOG_FORMAT=json, the default when
+# DEBUG is off), readable text in development; both carry the request id (config/logs.py).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
+LOGGING = logging_config(fmt=LOG_FORMAT, level=os.environ.get("LOG_LEVEL", "INFO").upper())
+
+# Background jobs: Django's Tasks API (the django-tasks backport) on its database backend, so
+# jobs work on the embedded SQLite and on PostgreSQL alike; `manage.py jobs` works them off.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+JOBS_RETRY_BASE_SECONDS = env_int("JOBS_RETRY_BASE_SECONDS", 30)
+JOBS_RETRY_MAX_SECONDS = env_int("JOBS_RETRY_MAX_SECONDS", 3600)
+# 12 attempts at 30 s, 1, 2, 4 ... min, capped at 1 h: about 5 h of SMTP outage.
+INVITATION_MAX_ATTEMPTS = env_int("INVITATION_MAX_ATTEMPTS", 12)
+JOBS_PERIODIC_MAX_ATTEMPTS = env_int("JOBS_PERIODIC_MAX_ATTEMPTS", 4)
+# /healthz answers 503 when the oldest task ready to run has waited longer than this.
+JOBS_MAX_LAG_SECONDS = env_int("JOBS_MAX_LAG_SECONDS", 300)
+# Finished task results are kept this long (the daily job jobs.prune_task_results).
+JOBS_RESULT_RETENTION_DAYS = env_int("JOBS_RESULT_RETENTION_DAYS", 30)
+SCIM_TOKEN_EXPIRY_NOTICE_DAYS = env_int("SCIM_TOKEN_EXPIRY_NOTICE_DAYS", 14)
 
 # SCIM 2.0 at BASE_URL + SCIM_PATH. django-scim2 supplies the view base class, the adapter base
 # and the RFC meta-schemas; request handling, filters and adapters are ours (scim/views.py).

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -14,6 +12,7 @@ from orgs.exceptions import (
     AlreadyExists,
     PreconditionFailed,
 )
+from orgs.invitations import invitation_enqueue
 from orgs.models import (
     Membership,
     MembershipSource,
@@ -34,24 +33,6 @@ from orgs.services.users import user_get_or_create
 from orgs.text import clean_text
 
 logger = logging.getLogger(__name__)
-
-
-def _send_invitation(membership: Membership) -> None:
-    org = membership.organization
-    login_url = f"{settings.BASE_URL}/sso/saml/{org.slug}/login/"
-    try:
-        send_mail(
-            subject=f"You have been added to {org.name} on Roster",
-            message=(
-                f"Hello {membership.given_name or membership.email},\n\n"
-                f"You have been added to {org.name} on Roster. Sign in with your organization's "
-                f"single sign-on to finish setting up your account:\n\n{login_url}\n"
-            ),
-            from_email=None,
-            recipient_list=[membership.email],
-        )
-    except Exception:  # email must never undo a provisioning that already committed
-        logger.exception("Could not send the invitation to membership %s", membership.pk)
 
 
 def account_claimable(account: User, organization: Organization) -> bool:
@@ -126,7 +107,10 @@ def membership_add(
               "linked": user is not None},
     )
     if send_invitation and status == MembershipStatus.INVITED:
-        transaction.on_commit(lambda: _send_invitation(membership))
+        # Sent by a background job once the membership is committed (orgs/invitations.py).
+        transaction.on_commit(
+            lambda: invitation_enqueue(membership_id=membership.pk), robust=True
+        )
     return membership
 
 

@@ -35,6 +35,7 @@ from tests.factories import (
     SamlConnectionFactory,
     UserFactory,
 )
+from tests.jobs.worker import run_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -132,6 +133,8 @@ def test_membership_add_creates_user_invites_and_audits(actor, django_capture_on
             organization=org, email="  New.Person@Example.com ", first_name="New",
             last_name="Person", actor=actor,
         )
+    assert mail.outbox == []  # sent by a background job, not inside the service
+    assert run_jobs() == 1
     assert m.user.email == "New.Person@example.com"  # domain normalised
     assert (m.role, m.status, m.is_active, m.source) == ("no-access", "invited", True, "manual")
     assert not m.user.has_usable_password()

@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 
 from orgs.models import AuditEvent, GroupMember, Membership, MembershipStatus, User
+from tests.jobs.worker import run_jobs
 from tests.scim.conftest import (
     GROUP_SCHEMA,
     LOCATION,
@@ -78,6 +79,7 @@ def test_create_user_lookup_then_post(scim, space, django_capture_on_commit_call
     assert membership.role == membership.organization.default_role
     assert (membership.email, membership.user) == ("test.user@okta.local", None)
     assert not User.objects.exists()  # Okta's password placeholder made no account
+    assert run_jobs() == 1  # the invitation is a background job
     assert [m.to for m in mail.outbox] == [["test.user@okta.local"]]
     event = AuditEvent.objects.get(action="scim.user.created")
     assert event.actor_kind == "scim-token"

@@ -8,6 +8,7 @@ from django.core import mail
 from orgs.models import AuditEvent, GroupMember, Membership, Role
 from scim.models import ScimUserProfile
 from tests.factories import GroupRoleMappingFactory
+from tests.jobs.worker import run_jobs
 from tests.scim.conftest import GROUP_SCHEMA, PATCH_OP, scim_body
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +30,7 @@ def test_invitation_email_on_creation_only_for_active_members(
     with django_capture_on_commit_callbacks(execute=True):
         scim.post("/Users", {"userName": "new@example.com"})
         scim.post("/Users", {"userName": "off@example.com", "active": False})
+    assert run_jobs() == 1  # the invitation is a background job
     assert [m.to for m in mail.outbox] == [["new@example.com"]]
     assert "Acme" in mail.outbox[0].subject
 
