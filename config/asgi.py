@@ -1,7 +1,11 @@
 """ASGI entry point."""
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-application = get_asgi_application()
+django.setup(set_prefix=False)
+
+from config.handlers import AsgiHandler  # noqa: E402 — needs the settings above
+
+application = AsgiHandler()

@@ -101,6 +101,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.request_context.RequestIdMiddleware",
     "config.health.HealthCheckMiddleware",  # before the host check and the HTTPS redirect
+    # Any error Django or a middleware below answers under /scim/v2 becomes a SCIM body.
+    "scim.middleware.ScimErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

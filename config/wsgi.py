@@ -1,7 +1,11 @@
-"""WSGI entry point (gunicorn config.wsgi)."""
+"""WSGI entry point (gunicorn config.wsgi; also WSGI_APPLICATION for runserver)."""
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-application = get_wsgi_application()
+django.setup(set_prefix=False)
+
+from config.handlers import Handler  # noqa: E402 — needs the settings above
+
+application = Handler()

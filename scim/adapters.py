@@ -73,14 +73,24 @@ def _strip(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-# Column sizes, checked before the services so PostgreSQL never sees an over-long value.
-MAX_LENGTHS = {"userName": 254, "externalId": 255, "displayName": 255, "email": 254}
+# What a create may say about the member's groups. ``groups`` is read-only (changed through
+# Groups), but a create naming some gets their mapped role; read as plain references.
+_GROUP_REFERENCES = {
+    "name": "groups", "type": "complex", "multiValued": True, "subAttributes": [
+        {"name": name, "type": "string", "mutability": "readWrite"}
+        for name in ("value", "display")
+    ],
+}
 
 
-def _check_lengths(**values: Any) -> None:
-    for name, value in values.items():
-        if isinstance(value, str) and len(value) > MAX_LENGTHS[name]:
-            raise bad_request(f"{name} must be at most {MAX_LENGTHS[name]} characters.")
+def _check_schemas(body: dict[str, Any]) -> None:
+    """``schemas`` is not read (the endpoint decides the resource type), but when sent it must
+    be what RFC 7643 §3 says: a list of URIs."""
+    found, schemas = _pick(body, "schemas")
+    if found and schemas is not None and (
+        not isinstance(schemas, list) or not all(isinstance(s, str) for s in schemas)
+    ):
+        raise ScimError(400, "schemas must be a list of schema URIs.", "invalidSyntax")
 
 
 def _parse_uuid(value: str, what: str) -> uuid.UUID:
@@ -189,6 +199,7 @@ class ScimUser(_Adapter):
     def state_from_body(cls, body: dict[str, Any], current: dict[str, Any] | None) -> dict:
         """A full resource body (POST or PUT) as state. Attributes we do not keep (password,
         roles, groups, meta …) are ignored, as RFC 7644 §3.3 allows."""
+        _check_schemas(body)
         state: dict[str, Any] = {}
         for name in ("userName", "externalId", "name", "displayName", "emails", "active",
                      *PROFILE_ATTRIBUTES):
@@ -205,7 +216,7 @@ class ScimUser(_Adapter):
                     attr = cls.schema.attribute(ENTERPRISE_SCHEMA, key)
                 except ScimError:
                     continue  # not advertised, not kept
-                coerced = _kept(coerce(attr, value, key))
+                coerced = _kept(coerce(attr, value, attr["name"]))
                 if coerced is not None:
                     enterprise[attr["name"]] = coerced
         state[ENTERPRISE_SCHEMA] = enterprise
@@ -243,12 +254,9 @@ class ScimUser(_Adapter):
             raise ScimError(400, "The body must be a User object.", "invalidSyntax")
         state = cls.state_from_body(body, None)
         email = cls.email_from(state)
-        _check_lengths(userName=state["userName"], externalId=state["externalId"],
-                       displayName=state["displayName"], email=email)
         _, groups = _pick(body, "groups")
-        group_names = [
-            g.get("display") for g in groups or [] if isinstance(g, dict) and g.get("display")
-        ]
+        groups = coerce(_GROUP_REFERENCES, groups, "groups") or []
+        group_names = [g["display"] for g in groups if g.get("display")]
         name = state["name"] or {}
         org = context.organization
         try:
@@ -309,8 +317,6 @@ class ScimUser(_Adapter):
         """Apply the difference between two states through the services, atomically."""
         if not isinstance(new.get("userName"), str) or not new["userName"].strip():
             raise bad_request("userName must be a non-empty string.")
-        _check_lengths(userName=new["userName"].strip(), externalId=new["externalId"],
-                       displayName=new["displayName"])
         m = self.obj
         old_name, new_name = old["name"] or {}, new["name"] or {}
         profile_changes: dict[str, Any] = {}
@@ -448,17 +454,16 @@ class ScimGroup(_Adapter):
 
     @classmethod
     def _fields_from_body(cls, body: dict[str, Any]) -> tuple[str, str | None, set | None]:
-        found, name = _pick(body, "displayName")
-        if found and name is not None and not isinstance(name, str):
-            raise bad_request("displayName must be a string.")
+        _check_schemas(body)
+        _, name = _pick(body, "displayName")
+        name = coerce(cls.schema.attribute(GROUP_SCHEMA, "displayName"), name, "displayName")
         found_ext, external_id = _pick(body, "externalId")
-        if found_ext and external_id is not None and not isinstance(external_id, str):
-            raise bad_request("externalId must be a string.")
+        external_id = coerce(cls.schema.attribute(GROUP_SCHEMA, "externalId"), external_id,
+                             "externalId")
         found_members, members = _pick(body, "members")
         uuids = None
         if found_members and members is not None:
             uuids = cls._member_uuids(member_ids(members))
-        _check_lengths(displayName=_strip(name), externalId=external_id)
         return _strip(name), external_id if found_ext else None, uuids
 
     def replace(self, body: Any) -> None:
@@ -485,7 +490,6 @@ class ScimGroup(_Adapter):
         name = new.get("displayName")
         if not isinstance(name, str) or not name.strip():
             raise bad_request("displayName is required.")
-        _check_lengths(displayName=name.strip(), externalId=new.get("externalId"))
         # Only what the operations changed is written: the rest was read before the group's
         # row lock, and writing it back would undo a concurrent rename.
         external_id = new.get("externalId") or ""

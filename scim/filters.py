@@ -12,6 +12,12 @@ comparisons use the binary collation, so SQLite and PostgreSQL agree.
 ``emails.primary``, the valuePath ``emails[type eq "work" and value co "@x"]`` and Entra's
 ``emails[type eq "work"].value eq "…"``) becomes one ``EmailsMatch`` — "some address of the
 list GET renders satisfies this" — evaluated in the database (see its docstring).
+
+Empty operands: ``""`` is a prefix, suffix and substring of every string, so ``co ""``,
+``sw ""`` and ``ew ""`` match every resource that *has* the attribute — exactly ``pr`` (an
+empty value is no value: GET omits it). On a boolean or an id they stay ``invalidFilter``.
+Operands are held to ``orgs.text``'s rule like stored values: one with a lone surrogate, a
+control character or a bidi override cannot match anything stored and is ``invalidFilter``.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from scim2_filter_parser.lexer import SCIMLexer
 from scim2_filter_parser.parser import SCIMParser
 
 from orgs.models import GroupMember
+from orgs.text import text_problem
 from scim.errors import ScimError
 from scim.schemas import GROUP_SCHEMA, USER_SCHEMA
 
@@ -148,6 +155,7 @@ class _Transpiler:
         return name
 
     def _comparison(self, node: ast.AttrExpr, namespace: str | None) -> Q:
+        _check_operand(node)
         if isinstance(node.attr_path.attr_name, ast.Filter) and namespace is None:
             return self._value_path_comparison(node)
         name = self._attr_name(node.attr_path)
@@ -207,6 +215,7 @@ class _Transpiler:
         raise invalid_filter("The filter uses a construct that is not supported.")
 
     def _leaf(self, list_name: str, sub: str, node: ast.AttrExpr) -> tuple:
+        _check_operand(node)
         kind = self.lists[list_name].get(sub)
         if kind is None:
             raise invalid_filter(f"Filtering on '{list_name}.{sub}' is not supported.")
@@ -224,7 +233,16 @@ class _Transpiler:
             if op not in ("eq", "ne"):
                 raise invalid_filter(f"The operator {op!r} does not apply to booleans.")
             return ("cmp", sub, kind, op, _bool(value))
+        if op in ("co", "sw", "ew") and value == "":
+            return ("cmp", sub, kind, "pr", None)  # see the module docstring
         return ("cmp", sub, kind, op, str(value))
+
+
+def _check_operand(node: ast.AttrExpr) -> None:
+    value = node.comp_value.value if node.comp_value is not None else None
+    problem = text_problem(value) if isinstance(value, str) else None
+    if problem is not None:
+        raise invalid_filter(f"A value in the filter {problem}.")
 
 
 def _bool(value: str) -> bool:
@@ -289,6 +307,8 @@ def _text(lookup: str, op: str) -> Callable[[Field, str], Q]:
         if field.kind == "datetime":
             raise invalid_filter(f"The operator {op!r} does not apply to dateTimes.")
         _only_equality(field, op)
+        if value == "":  # see the module docstring
+            return _present(field, value)
         if field.kind == "exact":
             # Not LIKE: SQLite's LIKE ignores case, and externalId is case-exact.
             return Q(**{f"{field.column}__exact_{lookup}": value})

@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from orgs.exceptions import InvalidInput
+from orgs.text import clean_text, text_problem
 from scim.errors import ScimError, bad_request
 from scim.schemas import PATCH_OP
 
@@ -28,6 +30,12 @@ _FILTER = re.compile(r'^\s*([A-Za-z$][\w$-]*)\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$', r
 _NAME = re.compile(r"^[A-Za-z$][\w$-]*$")
 # Singular complex attributes a client may send as their ``value`` alone.
 BARE_VALUE_ATTRIBUTES = frozenset({"manager"})
+# The longest value each attribute may have, by the name ``coerce`` reports it under: the
+# columns they are stored in (userName and the email an account is made with, externalId,
+# a member's or group's displayName). Names are cut to their columns by the services.
+MAX_LENGTHS = {"userName": 254, "externalId": 255, "displayName": 255, "emails.value": 254}
+# Free text where a line break belongs (a printed address); every other string is one line.
+MULTILINE = frozenset({"addresses.formatted"})
 # Sub-attributes that only qualify an item of a multi-valued attribute: an item left with
 # nothing else (``{"type": "fax"}`` after its value was removed) is dropped.
 _QUALIFIERS = frozenset({"type", "primary"})
@@ -104,6 +112,10 @@ class Schema:
                     400, f"Only 'attribute eq \"value\"' filters are supported in paths, "
                     f"not {inner!r}.", "invalidFilter")
             filter_attr, filter_value = match.group(1), match.group(2).replace('\\"', '"')
+            problem = text_problem(filter_value)
+            if problem is not None:
+                raise ScimError(400, f"The filter value in {head!r} {problem}.",
+                                "invalidFilter")
             if tail:
                 if not tail.startswith("."):
                     raise ScimError(400, f"{text!r} is not a valid path.", "invalidPath")
@@ -126,7 +138,10 @@ class Schema:
 
 
 def coerce(attr: dict[str, Any], value: Any, where: str) -> Any:
-    """Check (and gently coerce) one value against its attribute definition."""
+    """Check (and gently coerce) one value against its attribute definition. Every string a
+    body brings passes here, so this is where ``orgs.text``'s rule (no lone surrogates,
+    control characters or bidi overrides; refused, never stripped) and the column lengths
+    are applied, alike for POST, PUT and PATCH."""
     if value is None:
         return None
     if attr.get("multiValued"):
@@ -147,7 +162,7 @@ def coerce(attr: dict[str, Any], value: Any, where: str) -> Any:
     if kind == "complex":
         if attr["name"] in BARE_VALUE_ATTRIBUTES and isinstance(value, str):
             # Entra sends the enterprise manager as the manager's id alone.
-            return {"value": value} if value else None
+            return coerce(attr, {"value": value}, where) if value else None
         if not isinstance(value, dict):
             raise bad_request(f"{where} must be an object.")
         out = {}
@@ -165,7 +180,11 @@ def coerce(attr: dict[str, Any], value: Any, where: str) -> Any:
     if kind in ("string", "reference"):
         if not isinstance(value, str):
             raise bad_request(f"{where} must be a string.")
-        return value
+        try:
+            return clean_text(value, field=where, max_length=MAX_LENGTHS.get(where),
+                              multiline=where in MULTILINE)
+        except InvalidInput as exc:
+            raise bad_request(exc.message) from None
     return value
 
 
@@ -335,10 +354,13 @@ class PatchApplier:
                     i.pop(sub["name"], None)
                 container[name] = [i for i in items if set(i) - _QUALIFIERS] or None
             return
+        # An item the filter creates is seeded with the filter's value, checked like any other.
+        seed = {path.filter_attr: coerce(self.schema.sub_attribute(attr, path.filter_attr),
+                                         path.filter_value, f"{name}.{path.filter_attr}")}
         if sub is not None:
             coerced = coerce(sub, value, where)
             if not matches:  # Entra: replace emails[type eq "work"].value on a user without one
-                item = {path.filter_attr: path.filter_value}
+                item = dict(seed)
                 items.append(item)
                 matches = [item]
             for i in matches:
@@ -349,7 +371,7 @@ class PatchApplier:
                 for i in matches:
                     i.update(coerced)
             else:
-                items.append({path.filter_attr: path.filter_value, **coerced})
+                items.append({**seed, **coerced})
         container[name] = items
         self._one_primary(items)
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import re
 import uuid
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import DataError, IntegrityError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -55,10 +57,14 @@ ALWAYS_RETURNED = {"id", "schemas", "meta"}
 MAX_START_INDEX = 2**31  # beyond any organization; keeps OFFSET inside every database's range
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")  # Python reads NaN/Infinity; RFC 8259 does not
+
+
 def _load_json(request: HttpRequest) -> Any:
     try:
         text = request.body.decode("utf-8")
-        return json.loads(text)
+        return json.loads(text, parse_constant=_not_json)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise ScimError(400, "The request body is not valid JSON.", "invalidSyntax") from None
 
@@ -96,6 +102,9 @@ class ScimBaseView(SCIMView):
                 ) -> HttpResponse:
         try:
             self.scim = authenticate(request)
+            # Parse the query now, whatever the method: one with more parameters than
+            # DATA_UPLOAD_MAX_NUMBER_FIELDS is refused before anything is read or written.
+            request.GET  # noqa: B018
             if method == "OPTIONS" and self.answers_options:
                 return scim_no_content(headers={"Allow": ", ".join(self.allow(**kwargs))})
             verb = "GET" if method == "HEAD" else method
@@ -112,6 +121,10 @@ class ScimBaseView(SCIMView):
             return error_response(from_domain_error(exc))
         except RequestDataTooBig:
             return error_response(ScimError(413, "The request body is too large."))
+        except TooManyFieldsSent:  # Django's DATA_UPLOAD_MAX_NUMBER_FIELDS, read lazily
+            return error_response(bad_request(
+                f"At most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} query parameters are allowed."
+            ))
         except DataError:  # a value the adapters' own limits did not catch
             logger.warning("SCIM %s %s sent a value the database refused", request.method,
                            request.path)
@@ -271,15 +284,27 @@ def project(
 # --- Users and Groups ----------------------------------------------------------------------
 
 
+_INTEGER = re.compile(r"\s*([+-]?)0*([0-9]+)\s*")
+_HUGE = 10**20  # past any page or offset; _paging clamps it like any other large value
+
+
 def _int_param(raw: Any, name: str) -> int | None:
+    """An integer from a query string or a JSON body. Integral JSON numbers (``2``, ``2.0``,
+    ``1e20``) and decimal strings are integers, however large (``_paging`` clamps them);
+    booleans, fractions, non-finite numbers (``1e400`` reads as infinity) and other text are
+    ``invalidValue``."""
     if raw is None or raw == "":
         return None
-    if isinstance(raw, bool):
-        raise bad_request(f"{name} must be an integer.")
-    try:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if isinstance(raw, float) and math.isfinite(raw) and raw.is_integer():
         return int(raw)
-    except (TypeError, ValueError):
-        raise bad_request(f"{name} must be an integer.") from None
+    match = _INTEGER.fullmatch(raw) if isinstance(raw, str) else None
+    if match is None:
+        raise bad_request(f"{name} must be an integer.")
+    sign, digits = match.groups()
+    value = int(digits) if len(digits) <= 20 else _HUGE  # int() of 5,000 digits is refused
+    return -value if sign == "-" else value
 
 
 def _paging(source: dict[str, Any]) -> tuple[int, int]:
@@ -305,9 +330,10 @@ def _list_response(resources: list[dict[str, Any]], total: int, start: int) -> d
 
 def _search_body(request: HttpRequest) -> dict[str, Any]:
     body = _load_json(request)
-    if not isinstance(body, dict) or (
-        body.get("schemas") is not None and SEARCH_REQUEST not in body["schemas"]
-    ):
+    if not isinstance(body, dict):
+        raise ScimError(400, "The body must be a SearchRequest.", "invalidSyntax")
+    schemas = body.get("schemas")
+    if schemas is not None and (not isinstance(schemas, list) or SEARCH_REQUEST not in schemas):
         raise ScimError(400, "The body must be a SearchRequest.", "invalidSyntax")
     return body
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client
 
 from orgs.audit import Actor
@@ -52,6 +55,54 @@ class ScimClient:
 
     def delete(self, path: str):
         return self.client.delete(BASE + path, **self._headers())
+
+
+@dataclass
+class WsgiResponse:
+    status_code: int
+    headers: dict[str, str]  # lower-cased names
+    content: bytes
+
+    def __getitem__(self, name: str) -> str:
+        return self.headers[name.lower()]
+
+
+def wsgi_request(method: str, path: str, *, query: str = "", body: bytes = b"",
+                 headers: dict[str, str] | None = None) -> WsgiResponse:
+    """One request through ``config.wsgi.application`` as a WSGI server makes it. The test
+    client builds Django's own ``WSGIRequest`` and so skips what the entry point's handler does
+    (``config.handlers``). ``headers`` are HTTP names (``Content-Type``, ``Authorization``)."""
+    from config.wsgi import application
+
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method, "SCRIPT_NAME": "",
+        "PATH_INFO": path.encode("utf-8").decode("latin-1"), "QUERY_STRING": query,
+        "SERVER_NAME": "testserver", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1", "CONTENT_LENGTH": str(len(body)),
+        "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": io.StringIO(), "wsgi.multithread": False, "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    for name, value in (headers or {}).items():
+        key = name.upper().replace("-", "_")
+        environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"] = value
+    started: list[tuple[str, list[tuple[str, str]]]] = []
+    # As the test client does: the test's transaction must outlive the request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        result = application(environ, lambda status, hs, exc_info=None: started.append(
+            (status, hs)))
+        try:
+            content = b"".join(result)
+        finally:
+            result.close()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    status, header_list = started[0]
+    return WsgiResponse(int(status.split()[0]), {k.lower(): v for k, v in header_list},
+                        content)
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ def test_nul_in_a_filter(scim):
     ({"userName": "a@example.com", "displayName": "x" * 256},
      "displayName must be at most 255 characters."),
     ({"userName": "a", "emails": [{"value": "e" * 250 + "@example.com"}]},
-     "email must be at most 254 characters."),
+     "emails.value must be at most 254 characters."),
     ({"userName": "a@example.com", "externalId": 5}, "externalId must be a string."),
     ({"userName": "a@example.com", "emails": [{"value": 5}]}, "emails.value must be a string."),
     ({"userName": "a@example.com", ENT: {"department": 5}}, "department must be a string."),
@@ -70,14 +70,6 @@ def test_long_values_in_patch_and_put(scim):
     assert response.status_code == 400
     assert scim_body(response)["scimType"] == "invalidValue"
     assert "at most 150 characters" in scim_body(response)["detail"]
-
-
-def test_nul_in_a_value_never_reaches_the_database_as_a_500(scim):
-    response = scim.post("/Users", {"userName": "a@example.com", "displayName": "a\x00b"})
-    assert response.status_code in (201, 400)
-    if response.status_code == 400:  # PostgreSQL refuses NUL in text
-        assert scim_body(response) == error(400, "A value is too long or out of range.",
-                                            "invalidValue")
 
 
 def test_assorted_odd_patches(scim):
