@@ -240,18 +240,14 @@ JOBS_MAX_LAG_SECONDS = env_int("JOBS_MAX_LAG_SECONDS", 300)
 JOBS_RESULT_RETENTION_DAYS = env_int("JOBS_RESULT_RETENTION_DAYS", 30)
 SCIM_TOKEN_EXPIRY_NOTICE_DAYS = env_int("SCIM_TOKEN_EXPIRY_NOTICE_DAYS", 14)
 
-# SCIM 2.0 at BASE_URL + SCIM_PATH. django-scim2 supplies the view base class, the adapter base
-# and the RFC meta-schemas; request handling, filters and adapters are ours (scim/views.py).
-# SCIM_MAX_RESULTS is the advertised filter.maxResults and the cap on a list page's count.
+# SCIM 2.0 at BASE_URL + SCIM_PATH, on DRF (scim.http). django-scim2 supplies the adapter
+# contract (USER_ADAPTER and GROUP_ADAPTER are read through django_scim.utils) and the RFC
+# meta-schemas. SCIM_MAX_RESULTS is the advertised filter.maxResults and a page's cap.
 SCIM_PATH = "/scim/v2"
 SCIM_MAX_RESULTS = 100
 SCIM_SERVICE_PROVIDER = {
-    "NETLOC": _base_host,
-    "SCHEME": BASE_URL.split("://", 1)[0],
     "USER_ADAPTER": "scim.adapters.ScimUser",
     "GROUP_ADAPTER": "scim.adapters.ScimGroup",
-    "GROUP_MODEL": "orgs.models.Group",
-    "EXPOSE_SCIM_EXCEPTIONS": False,
     "AUTHENTICATION_SCHEMES": [
         {
             "type": "oauthbearertoken",

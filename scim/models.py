@@ -64,7 +64,7 @@ class ScimUserProfile(models.Model):
     )
     display_name = models.CharField(max_length=255, blank=True)
     # The rest of the advertised attributes, keyed by their SCIM names: "name.formatted",
-    # "emails" (list of {value, type, primary}), scim.adapters.PROFILE_ATTRIBUTES ("title",
+    # "emails" (list of {value, type, primary}), scim.attributes.PROFILE_ATTRIBUTES ("title",
     # "phoneNumbers", "addresses" …) and the enterprise extension's dict.
     attributes = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -19,7 +19,7 @@ from django.db import transaction
 
 from orgs import services as orgs_services
 from orgs.audit import Actor
-from orgs.exceptions import PreconditionFailed
+from orgs.exceptions import NotFound
 from orgs.models import Group, Membership, MembershipSource, Organization
 from scim.services import scim_profile_update
 
@@ -98,7 +98,7 @@ def scim_user_update(
         .first()
     )
     if locked is None:  # deleted by a concurrent request
-        raise PreconditionFailed("The member no longer exists.")
+        raise NotFound(f"User {membership.pk} not found.")
     old = idp_user_of(locked)
     new = change(old)
     own = {

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django_scim.schemas import load_schemas
+from django_scim.settings import scim_settings
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -219,7 +220,7 @@ def service_provider_config() -> dict[str, Any]:
         "changePassword": {"supported": False},
         "sort": {"supported": False},
         "etag": {"supported": False},
-        "authenticationSchemes": settings.SCIM_SERVICE_PROVIDER["AUTHENTICATION_SCHEMES"],
+        "authenticationSchemes": scim_settings.AUTHENTICATION_SCHEMES,
         "meta": {
             "resourceType": "ServiceProviderConfig",
             "location": f"{base_url()}/ServiceProviderConfig",
