@@ -17,7 +17,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
                 "scim.tasks.notify_expiring_tokens"),
     PeriodicJob("jobs.prune_task_results", timedelta(days=1),
                 "jobs.maintenance.prune_task_results"),
-    # Expired SAML pending requests and spent assertion ids (sso.state): keeps both bounded.
+    # Expired SAML pending requests and spent assertion ids (sso.services.state): bounded.
     PeriodicJob("sso.saml_state_prune", timedelta(hours=1), "sso.tasks.prune_saml_state"),
 )
 

@@ -2,8 +2,8 @@
 
 The adapters keep django-scim2's adapter contract, as Zulip's do: ``to_dict`` renders,
 ``from_dict`` (a POST or PUT body) and ``handle_operations`` (a PATCH) only record the change
-asked for, ``save`` and ``delete`` apply it with exactly one ``scim.provisioning`` service call.
-They translate the wire format and nothing else: no transaction, no lock, no audit, no error
+asked for, ``save`` and ``delete`` apply it with exactly one ``scim.services.provisioning``
+call. They translate the wire format and nothing else: no transaction, no lock, no audit, no error
 mapping (``scim.errors.scim_exception_handler`` does that once for every view).
 """
 
@@ -16,13 +16,13 @@ from typing import Any
 from django_scim.adapters import SCIMMixin
 
 from orgs.models import Group, Membership
-from scim import provisioning
 from scim.attributes import GROUP, check_schemas, coerce, pick
 from scim.auth import ScimContext
 from scim.errors import ScimError, bad_request
 from scim.patch import PatchApplier, member_ids
-from scim.provisioning import IdpUser, MemberChange, idp_user_of
 from scim.schemas import ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA, base_url
+from scim.services import provisioning
+from scim.services.provisioning import IdpUser, MemberChange, idp_user_of
 from scim.user_state import (
     body_state,
     created_user,

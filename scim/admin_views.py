@@ -14,13 +14,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 from orgs import services as org_services
@@ -36,17 +34,13 @@ from scim.admin_forms import (
     issue_nonce,
 )
 from scim.models import ScimToken
+from scim.schemas import base_url
 
 if TYPE_CHECKING:
     from orgs.admin_pages import OrganizationPageHost as SsoAdmin
 
 SCIM_ACTIVITY_LIMIT = 25
 SCIM_ACTION_PREFIXES = ("scim.", "org.scim.")
-
-
-def scim_base_url() -> str:
-    """What the admin pastes into Okta as the SCIM connector base URL."""
-    return settings.BASE_URL.rstrip("/") + getattr(settings, "SCIM_PATH", "/scim/v2")
 
 
 @dataclass(frozen=True)
@@ -124,13 +118,11 @@ def provisioning_tab(
     if action:
         audit_query["action"] = action
     tokens = ScimToken.objects.filter(organization=org)
-    usable = tokens.filter(revoked_at__isnull=True).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
-    )
+    usable = tokens.usable()
     context = admin.sso_context(
         request, org, tab="provisioning", title="Single Sign-On (SSO)",
         toggle=scim_toggle_state(admin, request, org),
-        scim_url=scim_base_url(),
+        scim_url=base_url(),
         active_token_count=usable.count(),
         token_count=tokens.count(),
         events=events[:SCIM_ACTIVITY_LIMIT],
@@ -254,7 +246,7 @@ def scim_token_create(admin: SsoAdmin, request: HttpRequest, org: Organization) 
                 ("Manage SCIM Tokens", tokens_url), ("New SCIM Token", "")],
         token=created.token,
         plaintext=created.plaintext,
-        scim_url=scim_base_url(),
+        scim_url=base_url(),
         scim_enabled=org.scim_enabled,
         tokens_url=tokens_url,
     )

@@ -28,7 +28,7 @@ ENTERPRISE_ATTRIBUTES = ("employeeNumber", "costCenter", "organization", "divisi
 
 def base_url() -> str:
     """The SCIM base URL an admin pastes into Okta; locations are built on it."""
-    return settings.BASE_URL + settings.SCIM_PATH
+    return settings.BASE_URL.rstrip("/") + settings.SCIM_PATH
 
 
 def _attr(

@@ -11,8 +11,8 @@ from typing import Any
 from scim.attributes import PROFILE_ATTRIBUTES, USER, check_schemas, coerce, pick
 from scim.errors import ScimError, bad_request
 from scim.patch import PatchApplier
-from scim.provisioning import IdpUser
 from scim.schemas import ENTERPRISE_SCHEMA, USER_SCHEMA
+from scim.services.provisioning import IdpUser
 
 # What a create may say about the member's groups. ``groups`` is read-only (changed through
 # Groups), but a create naming some gets their mapped role; read as plain references.

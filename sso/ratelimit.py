@@ -3,7 +3,7 @@
 Each login start stores a pending request, so an unauthenticated client must not be able to
 start them without limit. Counters live in the default cache in fixed windows. A cache may
 evict a counter: that only makes the limit lenient for the rest of that window, it never lets a
-security decision go wrong (those live in ``sso.state``).
+security decision go wrong (those live in ``sso.services.state``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from sso.state import saml_state_prune
+from sso.services.state import saml_state_prune
 
 
 def prune_saml_state() -> dict[str, int]:

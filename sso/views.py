@@ -3,8 +3,8 @@
 The ACS takes a cross-site POST from the IdP, so it is CSRF-exempt and cannot rely on the
 session cookie (SameSite=Lax keeps it away). The outstanding AuthnRequest is found through the
 one-time RelayState token instead. Pending requests and accepted assertion ids are database rows
-(``sso.state``), never cache entries, so neither replay nor a forged InResponseTo depends on
-which worker answers or on what a cache kept.
+(``sso.services.state``), never cache entries, so neither replay nor a forged InResponseTo
+depends on which worker answers or on what a cache kept.
 """
 
 from __future__ import annotations
@@ -29,12 +29,13 @@ from orgs.audit import Actor
 from orgs.models import Organization
 from orgs.permissions import session_org_scope, session_org_scope_add
 from orgs.text import text_problem
-from sso import saml, services, state
+from sso import saml, services
 from sso.assertions import AssertionRefused, assertion_check
 from sso.exceptions import REFUSAL_MESSAGES, RETRYABLE, LoginRefused
 from sso.models import SamlConnection, SamlPendingRequest
 from sso.ratelimit import client_address, login_start_retry_after
 from sso.selectors import saml_connection_for, saml_connection_usable
+from sso.services import state
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""sso.state, the writers of SAML's one-time state: consume once, expire, prune."""
+"""sso.services.state, the writers of SAML's one-time state: consume once, expire, prune."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from orgs.models import AuditEvent
-from sso import state
 from sso.models import SamlConsumedAssertion, SamlPendingRequest
+from sso.services import state
 from tests.sso.idp import new_id
 
 pytestmark = pytest.mark.django_db

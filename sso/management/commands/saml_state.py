@@ -1,7 +1,7 @@
 """``manage.py saml_state prune``: delete expired SAML sign-in state.
 
 Pending AuthnRequests and consumed assertion ids are kept only until they expire
-(``sso.state``); run this periodically (every few minutes to hourly) so their tables stay small.
+(``sso.services.state``); the job scheduler runs this hourly, so their tables stay small.
 Expired rows decide nothing, so running it late or twice is harmless.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from orgs.management.commands._base import OperatorCommand
-from sso.state import saml_state_prune
+from sso.services.state import saml_state_prune
 
 
 class Command(OperatorCommand):

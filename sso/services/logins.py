@@ -1,14 +1,10 @@
-"""The only writers of SSO state: SAML connections, login outcomes, account setup and SSO
-enforcement. Each change records one audit event in the same transaction (a login that also
-provisions or accepts a membership adds that service's own event)."""
+"""SAML sign-ins: what a verified assertion gets in an organization, and refusals."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -17,7 +13,7 @@ from django.utils import timezone
 
 from orgs import services as org_services
 from orgs.audit import Actor, audit_record
-from orgs.exceptions import FeatureNotAvailable, InvalidInput, PreconditionFailed
+from orgs.exceptions import InvalidInput, PreconditionFailed
 from orgs.models import (
     ActorKind,
     Membership,
@@ -27,161 +23,11 @@ from orgs.models import (
     Role,
     User,
 )
-from orgs.plans import Feature
 from orgs.text import clean_text
-from sso import keys
-from sso.exceptions import REFUSAL_MESSAGES, LoginRefused, SamlSettingsInvalid
-from sso.models import SamlConnection, SamlProvider
-from sso.saml import CertificateError, certificate_check
-from sso.selectors import account_setup_blocker, sso_enforcement_ready
+from sso.exceptions import REFUSAL_MESSAGES, LoginRefused
+from sso.models import SamlConnection
 
 logger = logging.getLogger(__name__)
-
-
-def _require_saml_feature(org: Organization) -> None:
-    if not org.has_feature(Feature.SAML_SSO):
-        raise FeatureNotAvailable(
-            f"SAML SSO is an Enterprise feature; {org.name} is on the {org.get_plan_display()} "
-            "plan."
-        )
-
-
-def _lock_connection(organization: Organization) -> SamlConnection | None:
-    return (
-        SamlConnection.objects.select_for_update()
-        .select_related("organization")
-        .filter(organization=organization)
-        .first()
-    )
-
-
-# --- connection ----------------------------------------------------------------------------
-
-
-def saml_settings_validate(
-    *, idp_entity_id: str, idp_sso_url: str, idp_x509_cert: str
-) -> dict[str, str]:
-    """Clean IdP settings or raise ``SamlSettingsInvalid`` with one message per field."""
-    errors: dict[str, str] = {}
-    entity_id = (idp_entity_id or "").strip()
-    if not entity_id:
-        errors["idp_entity_id"] = "Paste the IdP issuer (Okta: Identity Provider Issuer)."
-    elif len(entity_id) > 500:
-        errors["idp_entity_id"] = "The IdP issuer is too long."
-    sso_url = (idp_sso_url or "").strip()
-    parts = urlsplit(sso_url)
-    if parts.scheme != "https" or not parts.netloc:
-        errors["idp_sso_url"] = "The IdP single sign-on URL must be an https:// URL."
-    cert_pem = ""
-    try:
-        cert_pem = certificate_check(idp_x509_cert).pem
-    except CertificateError as exc:
-        errors["idp_x509_cert"] = str(exc)
-    if errors:
-        raise SamlSettingsInvalid(errors)
-    return {"idp_entity_id": entity_id, "idp_sso_url": sso_url, "idp_x509_cert": cert_pem}
-
-
-@transaction.atomic
-def saml_connection_save(
-    *,
-    organization: Organization,
-    actor: Actor,
-    idp_entity_id: str,
-    idp_sso_url: str,
-    idp_x509_cert: str,
-    provider: str = SamlProvider.OKTA,
-) -> SamlConnection:
-    """Save the IdP settings. A change stamps ``configured_at``, so SSO enforcement waits for a
-    successful login with the new settings."""
-    _require_saml_feature(organization)
-    clean = saml_settings_validate(
-        idp_entity_id=idp_entity_id, idp_sso_url=idp_sso_url, idp_x509_cert=idp_x509_cert
-    )
-    if provider not in SamlProvider.values:
-        raise SamlSettingsInvalid({"provider": "Unknown identity provider."})
-    clean["provider"] = provider
-    conn = _lock_connection(organization)
-    if conn is None:
-        conn = SamlConnection(organization=organization)
-    changed = sorted(k for k, v in clean.items() if getattr(conn, k) != v)
-    if conn.pk and not changed:
-        return conn
-    for key, value in clean.items():
-        setattr(conn, key, value)
-    conn.configured_at = timezone.now()
-    conn.save()
-    info = certificate_check(clean["idp_x509_cert"])
-    audit_record(
-        organization=organization, actor=actor, action="sso.saml.configured", target=conn,
-        data={
-            "changed": changed,
-            "idp_entity_id": clean["idp_entity_id"],
-            "idp_sso_url": clean["idp_sso_url"],
-            "certificate_sha256": info.sha256_fingerprint,
-            "certificate_not_after": info.not_after.isoformat(),
-        },
-    )
-    return conn
-
-
-@transaction.atomic
-def saml_connection_activate(*, organization: Organization, actor: Actor) -> SamlConnection:
-    _require_saml_feature(organization)
-    conn = _lock_connection(organization)
-    if conn is None or not (conn.idp_entity_id and conn.idp_sso_url and conn.idp_x509_cert):
-        raise PreconditionFailed("Save the IdP settings before activating SAML SSO.")
-    if conn.is_active:
-        return conn
-    conn.is_active = True
-    conn.save(update_fields=["is_active", "updated_at"])
-    audit_record(organization=organization, actor=actor, action="sso.saml.activated", target=conn)
-    return conn
-
-
-@transaction.atomic
-def saml_connection_deactivate(*, organization: Organization, actor: Actor) -> SamlConnection:
-    """Stop SAML logins. Refused while SSO is enforced: nobody but superusers could log in."""
-    conn = _lock_connection(organization)
-    if conn is None or not conn.is_active:
-        raise PreconditionFailed("SAML SSO is not active.")
-    org = Organization.objects.select_for_update().get(pk=organization.pk)
-    if org.sso_enforced:
-        raise PreconditionFailed("Turn off “Enforce SAML SSO” before deactivating SAML SSO.")
-    conn.is_active = False
-    conn.save(update_fields=["is_active", "updated_at"])
-    audit_record(organization=org, actor=actor, action="sso.saml.deactivated", target=conn)
-    return conn
-
-
-@transaction.atomic
-def organization_set_sso_enforced(
-    *, organization: Organization, enforced: bool, actor: Actor
-) -> Organization:
-    """Require SAML for the org's members. Allowed only once a SAML login has succeeded since
-    the IdP settings were last saved, so a wrong certificate cannot lock everyone out."""
-    org = Organization.objects.select_for_update().get(pk=organization.pk)
-    if enforced:
-        _require_saml_feature(org)
-        conn = SamlConnection.objects.filter(organization=org).first()
-        if conn is None or not sso_enforcement_ready(conn):
-            raise PreconditionFailed(
-                "Log in once with SAML SSO (use “Test login”) after saving the SAML settings; "
-                "then SSO can be enforced."
-            )
-    if org.sso_enforced == enforced:
-        return org
-    org.sso_enforced = enforced
-    org.save(update_fields=["sso_enforced", "updated_at"])
-    audit_record(
-        organization=org, actor=actor,
-        action="org.sso.enforced" if enforced else "org.sso.unenforced", target=org,
-    )
-    organization.sso_enforced = enforced
-    return org
-
-
-# --- logins --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -441,62 +287,3 @@ def password_login_refuse(*, user: User, organization: Organization, actor: Acto
 
 
 # --- account setup -------------------------------------------------------------------------
-
-
-def setup_elsewhere_message(home: Organization) -> str:
-    return (
-        f"Your account belongs first to {home.name}: sign in through {home.name}'s single "
-        f"sign-on to create your key. Only that organization's identity provider may vouch "
-        f"for your first key setup."
-    )
-
-
-@transaction.atomic
-def account_setup_complete(
-    *,
-    user: User,
-    public_key: str,
-    encrypted_private_key: str,
-    key_derivation: str | dict[str, Any],
-    actor: Actor,
-    organization_ids: Iterable[Any] | None = None,
-) -> User:
-    """Store the member's public key and passphrase-wrapped private key, then accept their
-    invited memberships (each with its ``membership.accepted`` event).
-
-    ``organization_ids`` limits the acceptance to those organizations: a session made by SAML
-    accepts only the invitations of the organizations whose IdP signed the person in; the
-    others are accepted at their own first SAML login (``saml_login_complete``). Such a session
-    may set up the keys only if it includes the person's home organization
-    (``account_setup_blocker``)."""
-    clean_public = keys.public_key_check(public_key)
-    clean_wrapped = keys.wrapped_private_key_check(encrypted_private_key)
-    clean_kdf = keys.key_derivation_check(key_derivation)
-    u = User.objects.select_for_update().get(pk=user.pk)
-    if u.setup_completed_at is not None:
-        raise PreconditionFailed("Your account is already set up.")
-    scope = frozenset(str(i) for i in organization_ids) if organization_ids is not None else None
-    home = account_setup_blocker(user=u, scope=scope)
-    if home is not None:
-        raise PreconditionFailed(setup_elsewhere_message(home))
-    u.public_key = clean_public
-    u.encrypted_private_key = clean_wrapped
-    u.key_derivation = clean_kdf
-    u.setup_completed_at = timezone.now()
-    u.save(update_fields=[
-        "public_key", "encrypted_private_key", "key_derivation", "setup_completed_at",
-    ])
-    audit_record(
-        organization=None, actor=actor, action="account.setup_completed", target=u,
-        data={"key_algorithm": clean_kdf["key_algorithm"], "kdf": clean_kdf["name"],
-              "iterations": clean_kdf["iterations"]},
-    )
-    invited = Membership.objects.filter(
-        user=u, status=MembershipStatus.INVITED, is_active=True
-    ).select_related("organization", "user")
-    if organization_ids is not None:
-        invited = invited.filter(organization_id__in=list(organization_ids))
-    for membership in invited:
-        org_services.membership_accept(membership=membership, actor=actor)
-    user.setup_completed_at = u.setup_completed_at
-    return u

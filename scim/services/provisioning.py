@@ -21,7 +21,7 @@ from orgs import services as orgs_services
 from orgs.audit import Actor
 from orgs.exceptions import NotFound
 from orgs.models import Group, Membership, MembershipSource, Organization
-from scim.services import scim_profile_update
+from scim.services.profiles import scim_profile_update
 
 
 @dataclass(frozen=True)
@@ -91,14 +91,14 @@ def scim_user_update(
     the IdP now describes them; it runs under the member's row lock, on a fresh read, so two
     concurrent changes of one member never lose each other's part. A changed userName or email
     never moves the membership to another account; ``active`` deactivates or reactivates."""
-    locked = (
-        Membership.objects.select_for_update(of=("self",))
-        .select_related("organization", "user", "scim_profile")
-        .filter(pk=membership.pk, organization_id=membership.organization_id)
-        .first()
+    members = Membership.objects.filter(
+        pk=membership.pk, organization_id=membership.organization_id
     )
-    if locked is None:  # deleted by a concurrent request
-        raise NotFound(f"User {membership.pk} not found.")
+    # Lock first, then read in a statement of its own: PostgreSQL re-reads only the locked row
+    # after a wait, so a profile joined into the locking query could be a stale one.
+    if not list(members.select_for_update().values_list("pk", flat=True)):
+        raise NotFound(f"User {membership.pk} not found.")  # deleted by a concurrent request
+    locked = members.select_related("organization", "user", "scim_profile").get()
     old = idp_user_of(locked)
     new = change(old)
     own = {
