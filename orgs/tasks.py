@@ -9,7 +9,7 @@ from django_tasks import TaskContext, task
 
 from config.request_context import request_context
 from jobs.queue import retry_later
-from orgs.invitations import invitation_deliver, invitation_give_up
+from orgs.services.invitations import invitation_deliver, invitation_give_up
 
 logger = logging.getLogger(__name__)
 

@@ -81,7 +81,7 @@ class ScimUser(_Adapter):
             "schemas": [USER_SCHEMA] + ([ENTERPRISE_SCHEMA] if enterprise else []),
             "id": self.id,
         }
-        doc.update({k: v for k, v in state.items() if v is not None})
+        doc |= {k: v for k, v in state.items() if v is not None}
         doc["groups"] = [
             {"value": str(g.pk), "$ref": f"{base_url()}/Groups/{g.pk}", "display": g.display_name}
             for g in m.groups.all()

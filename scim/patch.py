@@ -214,7 +214,7 @@ class PatchApplier:
             coerced = coerce({**attr, "multiValued": False}, value, where) or {}
             if matches:
                 for i in matches:
-                    i.update(coerced)
+                    i |= coerced
             else:
                 items.append({**seed, **coerced})
         container[name] = items

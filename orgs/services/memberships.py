@@ -12,7 +12,6 @@ from orgs.exceptions import (
     AlreadyExists,
     PreconditionFailed,
 )
-from orgs.invitations import invitation_enqueue
 from orgs.models import (
     Membership,
     MembershipSource,
@@ -29,6 +28,7 @@ from orgs.services.checks import (
     guard_last_admin,
     lock_membership,
 )
+from orgs.services.invitations import invitation_enqueue
 from orgs.services.users import user_get_or_create
 from orgs.text import clean_text
 
@@ -107,7 +107,7 @@ def membership_add(
               "linked": user is not None},
     )
     if send_invitation and status == MembershipStatus.INVITED:
-        # Sent by a background job once the membership is committed (orgs/invitations.py).
+        # Sent by a background job once the membership is committed (orgs/services/invitations.py).
         transaction.on_commit(
             lambda: invitation_enqueue(membership_id=membership.pk), robust=True
         )

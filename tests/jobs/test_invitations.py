@@ -15,8 +15,8 @@ from django_tasks_db.models import DBTaskResult
 from jobs.delivery import deliver_once
 from jobs.models import Delivery
 from orgs import services
-from orgs.invitations import invitation_enqueue
 from orgs.models import AuditEvent, Membership
+from orgs.services.invitations import invitation_enqueue
 from tests.jobs.flaky_smtp import FlakySmtp
 from tests.jobs.worker import advance_clock, ready_tasks, run_jobs, run_worker
 from tests.scim.conftest import scim_body

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from orgs.invitations import invitation_enqueue
+from orgs.services.invitations import invitation_enqueue
 
 pytestmark = pytest.mark.django_db
 OK = {"status": "ok", "checks": {"database": "ok", "cache": "ok", "jobs": "ok"}}
