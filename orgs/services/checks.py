@@ -18,11 +18,11 @@ from orgs.models import (
     Role,
     User,
 )
-from orgs.text import clean_text
+from orgs.text import clean_for_column
 
 
 def clean_email(email: str) -> str:
-    email = clean_text((email or "").strip(), field="email", max_length=254)
+    email = clean_for_column((email or "").strip(), Membership, "email", field="email")
     email = User.objects.normalize_email(email)
     try:
         validate_email(email)
@@ -32,7 +32,15 @@ def clean_email(email: str) -> str:
 
 
 def clean_name(value: str, field: str) -> str:
-    return clean_text(value or "", field=field, max_length=150)
+    return clean_for_column(value or "", Membership, "given_name", field=field)
+
+
+def clean_user_name(value: str) -> str:
+    return clean_for_column(value, Membership, "scim_user_name", field="userName")
+
+
+def clean_external_id(value: str) -> str:
+    return clean_for_column(value, Membership, "external_id", field="externalId")
 
 
 def check_idp_keys(

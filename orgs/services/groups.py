@@ -19,6 +19,7 @@ from orgs.models import (
     Membership,
     Organization,
 )
+from orgs.services.updates import model_update
 
 
 def _check_display_name(organization: Organization, name: str, exclude_pk: Any = None) -> str:
@@ -64,21 +65,18 @@ def group_update(
     action: str = "group.updated",
 ) -> Group:
     g = Group.objects.select_for_update().select_related("organization").get(pk=group.pk)
-    changes: dict[str, list[str]] = {}
+    data: dict[str, str] = {}
     if display_name is not None and display_name.strip() != g.display_name:
-        name = _check_display_name(g.organization, display_name, exclude_pk=g.pk)
-        changes["display_name"] = [g.display_name, name]
-        g.display_name = name
-    if external_id is not None and external_id != g.external_id:
-        changes["external_id"] = [g.external_id, external_id]
-        g.external_id = external_id
-    if not changes:
-        return g
+        data["display_name"] = _check_display_name(g.organization, display_name, exclude_pk=g.pk)
+    if external_id is not None:
+        data["external_id"] = external_id
     try:
         with transaction.atomic():
-            g.save()
+            changes = model_update(g, data)
     except IntegrityError as exc:
-        raise AlreadyExists(f"A group named {g.display_name!r} already exists.") from exc
+        raise AlreadyExists(f"A group named {data['display_name']!r} already exists.") from exc
+    if not changes:
+        return g
     audit_record(
         organization=g.organization, actor=actor, action=action, target=g,
         data={"changes": changes},

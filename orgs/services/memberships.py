@@ -24,13 +24,15 @@ from orgs.services.checks import (
     check_idp_keys,
     check_role,
     clean_email,
+    clean_external_id,
     clean_name,
+    clean_user_name,
     guard_last_admin,
     lock_membership,
 )
 from orgs.services.invitations import invitation_enqueue
+from orgs.services.updates import model_update
 from orgs.services.users import user_get_or_create
-from orgs.text import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +75,8 @@ def membership_add(
     email = clean_email(email)
     first_name = clean_name(first_name, "first name")
     last_name = clean_name(last_name, "last name")
-    scim_user_name = clean_text(scim_user_name, field="userName", max_length=254)
-    external_id = clean_text(external_id, field="externalId", max_length=255)
+    scim_user_name = clean_user_name(scim_user_name)
+    external_id = clean_external_id(external_id)
     check_idp_keys(organization, user_name=scim_user_name, external_id=external_id)
     user = None
     if source != MembershipSource.SCIM and Membership.objects.filter(
@@ -160,24 +162,19 @@ def membership_update_profile(
     if last_name is not None:
         new["family_name"] = clean_name(last_name, "last name")
     if scim_user_name is not None:
-        new["scim_user_name"] = clean_text(scim_user_name, field="userName", max_length=254)
+        new["scim_user_name"] = clean_user_name(scim_user_name)
     if external_id is not None:
-        new["external_id"] = clean_text(external_id, field="externalId", max_length=255)
-    changes = {f: [getattr(m, f), v] for f, v in new.items() if getattr(m, f) != v}
-    if not changes:
-        return m
-    check_idp_keys(
-        m.organization, exclude_pk=m.pk,
-        user_name=changes["scim_user_name"][1] if "scim_user_name" in changes else "",
-        external_id=changes["external_id"][1] if "external_id" in changes else "",
-    )
-    for field, (_, value) in changes.items():
-        setattr(m, field, value)
+        new["external_id"] = clean_external_id(external_id)
+    moved = {k: v for k, v in new.items() if getattr(m, k) != v}
+    check_idp_keys(m.organization, exclude_pk=m.pk, user_name=moved.get("scim_user_name", ""),
+                   external_id=moved.get("external_id", ""))
     try:
         with transaction.atomic():
-            m.save(update_fields=[*changes, "updated_at"])
+            changes = model_update(m, new)
     except IntegrityError as exc:  # a concurrent change took the same userName/externalId
         raise AlreadyExists("userName or externalId is already used in this org.") from exc
+    if not changes:
+        return m
     audit_record(
         organization=m.organization, actor=actor, action=action, target=m,
         data={"changes": changes},

@@ -20,6 +20,7 @@ from orgs.plans import Plan
 from orgs.services.checks import (
     check_role,
 )
+from orgs.services.updates import model_update
 
 
 @transaction.atomic
@@ -71,13 +72,9 @@ def organization_update_settings(
     if "default_role" in changes:
         check_role(changes["default_role"])
     org = Organization.objects.select_for_update().get(pk=organization.pk)
-    before = {k: getattr(org, k) for k in changes}
-    diff = {k: [before[k], v] for k, v in changes.items() if before[k] != v}
+    diff = model_update(org, changes)
     if not diff:
         return org
-    for key, value in changes.items():
-        setattr(org, key, value)
-    org.save()
     audit_record(
         organization=org, actor=actor, action="org.updated", target=org, data={"changes": diff}
     )

@@ -9,9 +9,11 @@ from django.db import transaction
 
 from orgs.audit import Actor, audit_record
 from orgs.models import Membership
+from orgs.services.updates import model_update
 from scim.models import ScimUserProfile
 
 logger = logging.getLogger(__name__)
+_AUDIT_NAMES = {"display_name": "displayName"}  # the audit log names SCIM attributes
 
 
 @transaction.atomic
@@ -29,15 +31,14 @@ def scim_profile_update(
     profile, _ = ScimUserProfile.objects.select_for_update().get_or_create(
         membership_id=membership.pk
     )
-    changes: dict[str, list[Any]] = {}
-    if display_name is not None and display_name != profile.display_name:
-        changes["displayName"] = [profile.display_name, display_name]
-        profile.display_name = display_name
-    if attributes is not None and attributes != profile.attributes:
-        changes["attributes"] = [profile.attributes, attributes]
-        profile.attributes = attributes
+    data: dict[str, Any] = {}
+    if display_name is not None:
+        data["display_name"] = display_name
+    if attributes is not None:
+        data["attributes"] = attributes
+    changes = model_update(profile, data)
     if changes:
-        profile.save()
+        changes = {_AUDIT_NAMES.get(k, k): v for k, v in changes.items()}
         # meta.lastModified is the member's updated_at (filters compare it through an index).
         Membership.objects.filter(pk=membership.pk).update(updated_at=profile.updated_at)
         audit_record(

@@ -23,7 +23,7 @@ from orgs.models import (
     Role,
     User,
 )
-from orgs.text import clean_text
+from orgs.text import clean_for_column
 from sso.exceptions import REFUSAL_MESSAGES, LoginRefused
 from sso.models import SamlConnection
 
@@ -61,26 +61,22 @@ def saml_identity_clean(
     SQLite (which would store it) and PostgreSQL (which would fail the query). Refused, never
     trimmed: a trimmed email could be somebody else's."""
     try:
-        email = clean_text(email, field="email", max_length=_max("email"))
+        email = clean_for_column(email, User, "email", field="email")
         if not email:
             raise InvalidInput("there is no email address in the NameID or the email attribute.")
         try:
             validate_email(email)
         except ValidationError as exc:
             raise InvalidInput("email is not a valid email address.") from exc
-        first_name = clean_text(first_name, field="firstName", max_length=_max("first_name"))
-        last_name = clean_text(last_name, field="lastName", max_length=_max("last_name"))
+        first_name = clean_for_column(first_name, User, "first_name", field="firstName")
+        last_name = clean_for_column(last_name, User, "last_name", field="lastName")
         # Compared with userName, so held to its column.
-        name_id = clean_text(name_id.strip(), field="NameID", max_length=254)
+        name_id = clean_for_column(name_id.strip(), Membership, "scim_user_name", field="NameID")
     except InvalidInput as exc:
         raise saml_login_refuse(
             organization=organization, reason="invalid_attribute", actor=actor, detail=exc.message
         ) from exc
     return SamlIdentity(email=email, first_name=first_name, last_name=last_name, name_id=name_id)
-
-
-def _max(column: str) -> int | None:
-    return User._meta.get_field(column).max_length
 
 
 @transaction.atomic
