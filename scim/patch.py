@@ -97,7 +97,8 @@ class PatchApplier:
             extension = next((e for e in self.schema.extension_ids if e.lower() == lowered), None)
             if extension is not None and isinstance(item, dict):
                 for sub_key, sub_value in item.items():
-                    self._at(op, self.schema.parse(f"{extension}:{sub_key}"), sub_value)
+                    if sub_key.lower() != "schemas":  # as in a value at the URN's path
+                        self._at(op, self.schema.parse(f"{extension}:{sub_key}"), sub_value)
                 continue
             self._at(op, self.schema.parse(key), item)
 
