@@ -221,10 +221,10 @@ def coerce(attr: dict[str, Any], value: Any, where: str) -> Any:
 
 USER = Schema(user_schema(), [enterprise_schema()])
 GROUP = Schema(group_schema())
-# User attributes with a column (or, for groups, a handling) of their own; the SCIM profile
-# keeps every other advertised core attribute, under its SCIM name.
-_OWN_HANDLING = frozenset({"userName", "externalId", "name", "displayName", "emails", "active",
-                           "groups"})
+# The writable User attributes with a column of their own (``groups`` is read-only, changed
+# through Groups); the SCIM profile keeps every other advertised core attribute by SCIM name.
+USER_OWN_ATTRIBUTES = ("userName", "externalId", "name", "displayName", "emails", "active")
 PROFILE_ATTRIBUTES = tuple(
-    a["name"] for a in user_schema()["attributes"] if a["name"] not in _OWN_HANDLING
+    a["name"] for a in user_schema()["attributes"]
+    if a["name"] not in USER_OWN_ATTRIBUTES and a["mutability"] != "readOnly"
 )

@@ -8,7 +8,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from scim.attributes import PROFILE_ATTRIBUTES, USER, check_schemas, coerce, pick
+from scim.attributes import (
+    PROFILE_ATTRIBUTES,
+    USER,
+    USER_OWN_ATTRIBUTES,
+    check_schemas,
+    coerce,
+    pick,
+)
 from scim.errors import ScimError, bad_request
 from scim.patch import PatchApplier
 from scim.schemas import ENTERPRISE_SCHEMA, USER_SCHEMA
@@ -120,8 +127,7 @@ def body_state(body: Any) -> dict[str, Any]:
         raise ScimError(400, "The body must be a User object.", "invalidSyntax")
     check_schemas(body)
     state: dict[str, Any] = {}
-    for name in ("userName", "externalId", "name", "displayName", "emails", "active",
-                 *PROFILE_ATTRIBUTES):
+    for name in (*USER_OWN_ATTRIBUTES, *PROFILE_ATTRIBUTES):
         found, value = pick(body, name)
         state[name] = coerce(USER.attribute(USER_SCHEMA, name), value, name) if found else None
     state[ENTERPRISE_SCHEMA] = _enterprise(body)
