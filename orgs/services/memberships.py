@@ -210,11 +210,8 @@ def membership_deactivate(
     must stop. Removal and demotion are the changes that are refused.
     """
     m = lock_membership(membership)
-    if not m.is_active:
-        return m
-    m.is_active = False
-    m.save(update_fields=["is_active", "updated_at"])
-    audit_record(organization=m.organization, actor=actor, action=action, target=m)
+    if model_update(m, {"is_active": False}):
+        audit_record(organization=m.organization, actor=actor, action=action, target=m)
     return m
 
 
@@ -223,11 +220,8 @@ def membership_reactivate(
     *, membership: Membership, actor: Actor, action: str = "membership.reactivated"
 ) -> Membership:
     m = lock_membership(membership)
-    if m.is_active:
-        return m
-    m.is_active = True
-    m.save(update_fields=["is_active", "updated_at"])
-    audit_record(organization=m.organization, actor=actor, action=action, target=m)
+    if model_update(m, {"is_active": True}):
+        audit_record(organization=m.organization, actor=actor, action=action, target=m)
     return m
 
 

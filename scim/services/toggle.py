@@ -10,6 +10,7 @@ from orgs.audit import Actor, audit_record
 from orgs.exceptions import DomainError, FeatureNotAvailable, PreconditionFailed
 from orgs.models import Organization
 from orgs.plans import Feature
+from orgs.services.updates import model_update
 from sso.selectors import saml_connection_is_active
 
 logger = logging.getLogger(__name__)
@@ -41,13 +42,10 @@ def organization_set_scim_enabled(
         blocker = organization_scim_enable_blocker(organization=org)
         if blocker is not None:
             raise blocker
-    if org.scim_enabled == enabled:
-        return org
-    org.scim_enabled = enabled
-    org.save(update_fields=["scim_enabled", "updated_at"])
-    audit_record(
-        organization=org, actor=actor,
-        action="org.scim.enabled" if enabled else "org.scim.disabled", target=org,
-    )
+    if model_update(org, {"scim_enabled": enabled}):
+        audit_record(
+            organization=org, actor=actor,
+            action="org.scim.enabled" if enabled else "org.scim.disabled", target=org,
+        )
     organization.scim_enabled = enabled
     return org

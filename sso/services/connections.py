@@ -14,6 +14,7 @@ from orgs.models import (
     Organization,
 )
 from orgs.plans import Feature
+from orgs.services.updates import model_update
 from sso.exceptions import SamlSettingsInvalid
 from sso.models import SamlConnection, SamlProvider
 from sso.saml import CertificateError, certificate_check
@@ -153,14 +154,11 @@ def organization_set_sso_enforced(
                 "Log in once with SAML SSO (use “Test login”) after saving the SAML settings; "
                 "then SSO can be enforced."
             )
-    if org.sso_enforced == enforced:
-        return org
-    org.sso_enforced = enforced
-    org.save(update_fields=["sso_enforced", "updated_at"])
-    audit_record(
-        organization=org, actor=actor,
-        action="org.sso.enforced" if enforced else "org.sso.unenforced", target=org,
-    )
+    if model_update(org, {"sso_enforced": enforced}):
+        audit_record(
+            organization=org, actor=actor,
+            action="org.sso.enforced" if enforced else "org.sso.unenforced", target=org,
+        )
     organization.sso_enforced = enforced
     return org
 
