@@ -1,0 +1,163 @@
+"""Pages of the API's lists: opaque cursors (DRF's ``CursorPagination``), and for logs a
+``since`` feed a SIEM polls.
+
+Every list answers ``{"results": [...], "next": url|null, "previous": url|null}``; ``limit``
+(1-200, default 50) sets the page size and a bad ``limit`` or ``cursor`` is a 400 naming it.
+
+Logs (``FeedPagination``) also answer ``since``: a stable position in the log. Sent back as
+``?since=…`` it lists, oldest first, only what came after that position, and answers the next
+position to store; ``since=0`` starts from the beginning. The position is (created_at, id), so
+it does not move when rows are added, and rows are listed only once they are
+``API_FEED_SETTLE_SECONDS`` old: a transaction still committing an older row cannot be skipped.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections import OrderedDict
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Model, Q, QuerySet
+from django.utils import timezone
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+BEGINNING = "0"
+
+
+class ApiCursorPagination(CursorPagination):
+    page_size = DEFAULT_LIMIT
+    page_size_query_param = "limit"
+    max_page_size = MAX_LIMIT
+    ordering = "created_at"
+
+    def get_page_size(self, request: Any) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+            raise ValidationError({"limit": [f"A whole number from 1 to {MAX_LIMIT}."]})
+        return int(raw)
+
+    def decode_cursor(self, request: Any) -> Any:
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError({"cursor": ["This cursor is not valid: use the `next` or "
+                                              "`previous` link of a listing."]}) from None
+
+    def paginate_queryset(self, queryset: QuerySet, request: Any, view: Any = None) -> Any:
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (DjangoValidationError, ValueError, TypeError, OverflowError):
+            # A well-formed cursor whose position is no value of the ordering field.
+            raise ValidationError({"cursor": ["This cursor is not valid: use the `next` or "
+                                              "`previous` link of a listing."]}) from None
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
+                                       "default": DEFAULT_LIMIT}
+        return parameters
+
+
+class NewestFirstPagination(ApiCursorPagination):
+    ordering = ("-created_at", "-pk")
+
+
+def encode_position(created_at: datetime, pk: Any) -> str:
+    raw = f"{created_at.isoformat()}|{pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_position(token: str, model: type[Model]) -> tuple[datetime, Any] | None:
+    """(created_at, pk) of a ``since`` value; None for the beginning; 400 naming ``since``."""
+    if token == BEGINNING:
+        return None
+    try:
+        if not token.isascii() or len(token) > 200:
+            raise ValueError
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("utf-8")
+        moment, pk = raw.split("|", 1)
+        created_at = datetime.fromisoformat(moment)
+        if created_at.tzinfo is None:
+            raise ValueError
+        return created_at, model._meta.pk.to_python(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError, DjangoValidationError):
+        raise ValidationError({"since": [
+            "This position is not valid: use `0` or the `since` value of a listing."
+        ]}) from None
+
+
+class FeedPagination(ApiCursorPagination):
+    """Newest first in cursor pages, or with ``since``, a poll of what came after it."""
+
+    ordering = ("-created_at", "-pk")
+    since_query_param = "since"
+
+    def settled(self, queryset: QuerySet) -> QuerySet:
+        cutoff = timezone.now() - timedelta(seconds=settings.API_FEED_SETTLE_SECONDS)
+        return queryset.filter(created_at__lte=cutoff)
+
+    def paginate_queryset(self, queryset: QuerySet, request: Any, view: Any = None) -> Any:
+        self.request = request
+        raw = request.query_params.get(self.since_query_param)
+        self.feed = raw is not None
+        if not self.feed:
+            page = super().paginate_queryset(queryset, request, view)
+            newest = self.settled(queryset).order_by("-created_at", "-pk").values_list(
+                "created_at", "pk").first()
+            self.since = encode_position(*newest) if newest else BEGINNING
+            return page
+        position = decode_position(raw, queryset.model)
+        rows = self.settled(queryset)
+        if position is not None:
+            created_at, pk = position
+            rows = rows.filter(Q(created_at__gt=created_at) | Q(created_at=created_at, pk__gt=pk))
+        self.page_size = self.get_page_size(request)
+        page = list(rows.order_by("created_at", "pk")[: self.page_size + 1])
+        self.has_more = len(page) > self.page_size
+        page = page[: self.page_size]
+        self.since = encode_position(page[-1].created_at, page[-1].pk) if page else raw
+        return page
+
+    def get_paginated_response(self, data: Any) -> Response:
+        if not self.feed:
+            response = super().get_paginated_response(data)
+            response.data["since"] = self.since
+            return response
+        url = self.request.build_absolute_uri()
+        next_url = None
+        if self.has_more:
+            next_url = replace_query_param(remove_query_param(url, self.cursor_query_param),
+                                           self.since_query_param, self.since)
+        return Response(OrderedDict([
+            ("next", next_url), ("previous", None), ("results", data), ("since", self.since),
+        ]))
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"]["since"] = {
+            "type": "string", "example": BEGINNING,
+            "description": "The position to poll from next: send it back as `since`.",
+        }
+        paginated["required"] = [*paginated.get("required", []), "since"]
+        return paginated
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [*super().get_schema_operation_parameters(view), {
+            "name": self.since_query_param, "required": False, "in": "query",
+            "description": "Poll: list, oldest first, only what came after this position (`0`: "
+                           "from the beginning; else a `since` value of an earlier answer).",
+            "schema": {"type": "string"},
+        }]
