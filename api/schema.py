@@ -53,6 +53,15 @@ def only_api_endpoints(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list[
     ]
 
 
+def strict_request_bodies(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: request bodies refuse unknown fields
+    (``api.serializers.common.StrictSerializer``), so the schema says so."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request") and component.get("type") == "object":
+            component["additionalProperties"] = False
+    return result
+
+
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "api.authentication.ApiKeyAuthentication"
     name = "apiKey"

@@ -250,6 +250,10 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "PREPROCESSING_HOOKS": ["api.schema.only_api_endpoints"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "COMPONENT_SPLIT_PATCH": False,  # a PATCH body's required fields are the serializer's
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums", "api.schema.strict_request_bodies",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "orgs.models.Role",
         "MembershipStatusEnum": "orgs.models.MembershipStatus",

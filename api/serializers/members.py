@@ -40,4 +40,6 @@ class MemberFilterSerializer(serializers.Serializer):
 
 
 class MemberUpdateSerializer(StrictSerializer):
+    """The member's new role."""
+
     role = serializers.ChoiceField(choices=Role.choices)

@@ -22,6 +22,8 @@ class ScimTokenSerializer(serializers.ModelSerializer):
 
 
 class ScimTokenCreateSerializer(StrictSerializer):
+    """A new SCIM token for the organization's IdP."""
+
     description = TextField(max_length=200, required=False, allow_blank=True, default="")
     ttl_days = serializers.IntegerField(min_value=0, max_value=MAX_TTL_DAYS, default=365,
                                         help_text="0: never expires.")
