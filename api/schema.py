@@ -53,9 +53,37 @@ def only_api_endpoints(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list[
     ]
 
 
-def strict_request_bodies(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    """drf-spectacular postprocessing hook: request bodies refuse unknown fields
-    (``api.serializers.common.StrictSerializer``), so the schema says so."""
+# Each operation's tag: the resource after /organizations/{org}/ (or "organizations").
+TAGS = {
+    "organizations": "The organizations the caller administers, and their settings.",
+    "members": "Members: list with filters, get, change the role, deactivate, reactivate, "
+               "remove.",
+    "groups": "Groups with their members.",
+    "scim-tokens": "The bearer tokens the organization's IdP provisions with.",
+    "saml-connection": "The organization's SAML single sign-on connection.",
+    "audit-events": "The audit log, with a `since` feed for a SIEM.",
+}
+PATH_PARAMETERS = {
+    "org": "The organization's id or slug.",
+    "member_id": "The member's id (also their SCIM User id).",
+    "group_id": "The group's id (also its SCIM Group id).",
+    "token_id": "The SCIM token's id.",
+}
+
+
+def finish_document(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: tag each operation with its resource, describe the
+    path parameters, and say that request bodies refuse unknown fields
+    (``api.serializers.common.StrictSerializer``)."""
+    for path, item in result.get("paths", {}).items():
+        parts = path.removeprefix(API_PREFIX).strip("/").split("/")
+        tag = parts[2] if len(parts) > 2 else "organizations"
+        for operation in item.values():
+            operation["tags"] = [tag]
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path" and parameter["name"] in PATH_PARAMETERS:
+                    parameter["description"] = PATH_PARAMETERS[parameter["name"]]
+    result["tags"] = [{"name": name, "description": text} for name, text in TAGS.items()]
     for name, component in result.get("components", {}).get("schemas", {}).items():
         if name.endswith("Request") and component.get("type") == "object":
             component["additionalProperties"] = False

@@ -252,7 +252,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "COMPONENT_SPLIT_PATCH": False,  # a PATCH body's required fields are the serializer's
     "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums", "api.schema.strict_request_bodies",
+        "drf_spectacular.hooks.postprocess_schema_enums", "api.schema.finish_document",
     ],
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "orgs.models.Role",
