@@ -123,7 +123,10 @@ def api_key_create(
 @transaction.atomic
 def api_key_revoke(*, key: ApiKey, actor: Actor) -> ApiKey:
     """Revoke a key: every call with it answers 401 from now on. Revoking twice is a no-op."""
-    k = ApiKey.objects.select_for_update().select_related("user", "organization").get(pk=key.pk)
+    # of=self: the organization is an outer join (a key may have none), and PostgreSQL cannot
+    # lock the nullable side of one.
+    k = (ApiKey.objects.select_for_update(of=("self",)).select_related("user", "organization")
+         .get(pk=key.pk))
     if k.revoked_at is not None:
         return k
     k.revoked_at = timezone.now()
