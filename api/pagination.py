@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections import OrderedDict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -49,18 +49,28 @@ class ApiCursorPagination(CursorPagination):
 
     def decode_cursor(self, request: Any) -> Any:
         try:
-            return super().decode_cursor(request)
-        except NotFound:
+            cursor = super().decode_cursor(request)
+            if cursor is not None and cursor.position is not None:
+                self.check_position(cursor.position)
+            return cursor
+        except (NotFound, DjangoValidationError, ValueError, TypeError, OverflowError):
             raise ValidationError({"cursor": ["This cursor is not valid: use the `next` or "
                                               "`previous` link of a listing."]}) from None
 
+    def check_position(self, position: str) -> None:
+        """A cursor is opaque but not signed: its position must be a value of the ordering
+        field that the database can compare, or it is refused before any query."""
+        name = self.ordering[0].lstrip("-")
+        field = self.model._meta.pk if name == "pk" else self.model._meta.get_field(name)
+        value = field.to_python(position)
+        if isinstance(value, datetime):
+            value.astimezone(UTC)  # OverflowError at the ends of time
+        if isinstance(value, int) and not 0 <= value < 2**63:
+            raise ValueError(position)
+
     def paginate_queryset(self, queryset: QuerySet, request: Any, view: Any = None) -> Any:
-        try:
-            return super().paginate_queryset(queryset, request, view)
-        except (DjangoValidationError, ValueError, TypeError, OverflowError):
-            # A well-formed cursor whose position is no value of the ordering field.
-            raise ValidationError({"cursor": ["This cursor is not valid: use the `next` or "
-                                              "`previous` link of a listing."]}) from None
+        self.model = queryset.model
+        return super().paginate_queryset(queryset, request, view)
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)
@@ -92,8 +102,13 @@ def decode_position(token: str, model: type[Model]) -> tuple[datetime, Any] | No
         created_at = datetime.fromisoformat(moment)
         if created_at.tzinfo is None:
             raise ValueError
-        return created_at, model._meta.pk.to_python(pk)
-    except (ValueError, binascii.Error, UnicodeDecodeError, DjangoValidationError):
+        created_at = created_at.astimezone(UTC)  # OverflowError near the ends of time
+        value = model._meta.pk.to_python(pk)
+        if isinstance(value, int) and not 0 <= value < 2**63:  # what a database id can be
+            raise ValueError
+        return created_at, value
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError,
+            DjangoValidationError):
         raise ValidationError({"since": [
             "This position is not valid: use `0` or the `since` value of a listing."
         ]}) from None

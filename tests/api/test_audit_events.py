@@ -77,6 +77,9 @@ def test_time_range_is_inclusive(api, log):
     ({"actor_kind": "robot"}, "actor_kind"),
     ({"since": "not-a-position"}, "since"),
     ({"since": "MjAyNnxub3QtYW4taWQ"}, "since"),  # base64 of "2026|not-an-id"
+    ({"since": "OTk5OS0xMi0zMVQyMzo1OTo1OS0yMzowMHwx"}, "since"),  # "9999-12-31T23:59:59-23:00|1"
+    ({"since": "MjAyNi0wMS0wMVQwMDowMDowMCswMDowMHw5OTk5OTk5OTk5OTk5OTk5OTk5OTk5"},
+     "since"),  # "2026-01-01T00:00:00+00:00|9999999999999999999999"
     ({"limit": "-5"}, "limit"),
 ])
 def test_bad_parameters_are_400_naming_them(api, log, query, field):

@@ -73,6 +73,8 @@ def test_filters(api, people, org_admin, query, expected):
     ({"role": "owner"}, "role"), ({"status": "gone"}, "status"),
     ({"is_active": "maybe"}, "is_active"), ({"q": "a\x00b"}, "q"), ({"limit": "0"}, "limit"),
     ({"limit": "201"}, "limit"), ({"limit": "ten"}, "limit"), ({"cursor": "bogus"}, "cursor"),
+    ({"cursor": "cD05OTk5LTEyLTMxVDIzJTNBNTklM0E1OS0yMyUzQTAw"}, "cursor"),  # p=9999-…-23:00
+    ({"cursor": "cD1ub3QtYS10aW1l"}, "cursor"),  # p=not-a-time
 ])
 def test_bad_filters_are_400_naming_the_parameter(api, people, query, field):
     response = api.get("/organizations/acme/members/", query)
