@@ -16,6 +16,7 @@ from typing import Any
 
 from django.http import Http404
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import ParseError
 from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import JSONParser
@@ -38,6 +39,18 @@ def parse_int_id(value: str) -> int:
     return int(value)
 
 
+class ApiJSONParser(JSONParser):
+    """DRF's strict JSON parser, with nesting too deep for Python's parser a parse error (400)
+    rather than a RecursionError (500)."""
+
+    def parse(self, stream: Any, media_type: str | None = None,
+              parser_context: dict[str, Any] | None = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - the body is nested too deeply.") from None
+
+
 class JsonOnly(BaseContentNegotiation):
     """The API speaks JSON only: any ``Accept`` gets JSON, never a 406."""
 
@@ -56,7 +69,7 @@ class ApiView(GenericAPIView):
     authentication_classes = [ApiKeyAuthentication, SessionAuthentication]
     permission_classes = [AdministersAnOrganization]
     throttle_classes = [ApiKeyThrottle]
-    parser_classes = [JSONParser]
+    parser_classes = [ApiJSONParser]
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JsonOnly
     pagination_class = ApiCursorPagination

@@ -78,7 +78,7 @@ class MemberView(_MemberView):
         description="Refused (409 `last_admin`) when it would leave the organization without "
                     "an active admin. Audited as `membership.role_changed`.",
         request=MemberUpdateSerializer,
-        responses={200: MemberSerializer, **errors(400, 404, 409, 415)},
+        responses={200: MemberSerializer, **errors(400, 404, 409, 413, 415)},
     )
     def patch(self, request: Request, org: str, member_id: str) -> Response:
         membership = self.member()

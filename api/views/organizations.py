@@ -65,7 +65,7 @@ class OrganizationView(ApiView):
                     "change is audited as in the admin (`org.updated`, `org.scim.enabled`, "
                     "`org.sso.enforced` …).",
         request=OrganizationUpdateSerializer,
-        responses={200: OrganizationSerializer, **errors(400, 404, 409, 415)},
+        responses={200: OrganizationSerializer, **errors(400, 404, 409, 413, 415)},
     )
     def patch(self, request: Request, org: str) -> Response:
         serializer = OrganizationUpdateSerializer(data=request.data)

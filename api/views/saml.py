@@ -69,7 +69,7 @@ class SamlConnectionView(ApiView):
                     "deactivates the connection (`sso.saml.activated`/`deactivated`); "
                     "deactivating while SSO is enforced is refused (409). All or nothing.",
         request=SamlConnectionUpdateSerializer,
-        responses={200: SamlConnectionSerializer, **errors(400, 404, 409, 415)},
+        responses={200: SamlConnectionSerializer, **errors(400, 404, 409, 413, 415)},
     )
     def patch(self, request: Request, org: str) -> Response:
         serializer = SamlConnectionUpdateSerializer(data=request.data)

@@ -51,7 +51,7 @@ class ScimTokenListView(ApiView):
                     "while SCIM is off; SCIM calls with it are refused until SCIM is enabled. "
                     "Audited as `scim.token.created`.",
         request=ScimTokenCreateSerializer,
-        responses={201: ScimTokenCreatedSerializer, **errors(400, 404, 415)},
+        responses={201: ScimTokenCreatedSerializer, **errors(400, 404, 413, 415)},
     )
     def post(self, request: Request, org: str) -> Response:
         serializer = ScimTokenCreateSerializer(data=request.data)

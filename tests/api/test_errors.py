@@ -36,6 +36,22 @@ def test_malformed_json_is_a_parse_error(api, org):
     assert response.json()["error"]["message"].startswith("JSON parse error")
 
 
+@pytest.mark.parametrize("raw", ["[" * 100_000 + "]" * 100_000, '{"name": NaN}',
+                                 b'{"name": "\xff"}', ""])
+def test_bodies_json_refuses_are_parse_errors(api, org, raw):
+    response = api.patch("/organizations/acme/", raw=raw)
+    if raw == "":  # no body: nothing to change
+        assert response.status_code == 200
+        return
+    assert response.status_code == 400 and response.json() == error("parse_error", fields={})
+
+
+def test_a_body_too_large_is_413(api, org, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = api.patch("/organizations/acme/", {"name": "x" * 2000})
+    assert response.status_code == 413 and response.json() == error("too_large")
+
+
 def test_a_body_that_is_not_json_is_415(api, org):
     response = api.patch("/organizations/acme/", raw="name=x",
                          content_type="application/x-www-form-urlencoded")
