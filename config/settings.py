@@ -7,6 +7,7 @@ all processes of one deployment must see the same database and cache.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -88,12 +89,15 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served by Roster itself (no CDN)
     "django_scim",
     "django_tasks",
     "django_tasks_db",
     "orgs",
     "scim",
     "sso",
+    "api",  # the REST management API at /api/v1/
     "console",  # composes the organization admin with the SSO page (sso's and scim's tabs)
     "jobs",
 ]
@@ -103,6 +107,7 @@ MIDDLEWARE = [
     "config.health.HealthCheckMiddleware",  # before the host check and the HTTPS redirect
     # Any error Django or a middleware below answers under /scim/v2 becomes a SCIM body.
     "scim.middleware.ScimErrorMiddleware",
+    "api.middleware.ApiErrorMiddleware",  # the same for /api/: the API's JSON error
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -217,6 +222,48 @@ else:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# The REST management API (api/, /api/v1/). API_RATE_LIMIT is each API key's budget in DRF's
+# "N/period" form (period: second, minute, hour or day; empty: no limit), counted in the
+# shared cache. The audit feed lists a row once it is API_FEED_SETTLE_SECONDS old, so a SIEM
+# polling with `since` never skips a row whose transaction committed late.
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/minute").strip()
+if API_RATE_LIMIT and not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)",
+                                       API_RATE_LIMIT):
+    raise ImproperlyConfigured(
+        f"API_RATE_LIMIT must look like 600/minute (or be empty), not {API_RATE_LIMIT!r}."
+    )
+API_FEED_SETTLE_SECONDS = env_int("API_FEED_SETTLE_SECONDS", 5, minimum=0)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Roster management API",
+    "DESCRIPTION": (
+        "Automate what the Roster admin does: organizations, members, groups, SCIM tokens, the "
+        "SAML connection and the audit log. Authenticate with a personal API key "
+        "(`Authorization: Bearer rst_api_…`) created on the admin's API keys page; a key can do "
+        "what its owner can do in the admin, in the organizations its owner administers. "
+        "Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "PREPROCESSING_HOOKS": ["api.schema.only_api_endpoints"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "COMPONENT_SPLIT_PATCH": False,  # a PATCH body's required fields are the serializer's
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums", "api.schema.finish_document",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "orgs.models.Role",
+        "MembershipStatusEnum": "orgs.models.MembershipStatus",
+        "CredentialStatusEnum": ["active", "expired", "revoked"],
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # validatorUrl: Swagger UI would otherwise load a badge from swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # Logs: one JSON object per line on stderr in production (LOG_FORMAT=json, the default when

@@ -49,3 +49,10 @@ def test_unsupported_cache_url_is_a_clear_startup_error():
     result = _check({"CACHE_URL": "memcached://127.0.0.1:11211"})
     assert result.returncode != 0
     assert "CACHE_URL 'memcached://127.0.0.1:11211' is not supported" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["fast", "10/fortnight", "0/minute", "-1/s"])
+def test_a_bad_api_rate_limit_is_a_clear_startup_error(value):
+    result = _check({"API_RATE_LIMIT": value})
+    assert result.returncode != 0
+    assert "API_RATE_LIMIT must look like 600/minute" in result.stderr
