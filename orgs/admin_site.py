@@ -20,13 +20,29 @@ from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.functional import SimpleLazyObject
 
 RECENT_ACTIONS_WINDOW = 50  # the caller's last entries looked at; the index shows 10
 
 
 class RosterAdminSite(admin.AdminSite):
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        """Someone signed in who may not use the admin (a member who signed in through SSO,
+        with no password here) gets a page saying so and where to go, not a password form."""
+        user = request.user
+        if request.method == "GET" and user.is_authenticated and not self.has_permission(request):
+            return self.no_access(request)
+        return super().login(request, extra_context)
+
+    def no_access(self, request: HttpRequest) -> HttpResponse:
+        context = {
+            "site_header": self.site_header, "site_title": self.site_title,
+            "has_password": request.user.has_usable_password(),
+        }
+        return render(request, "admin/no_access.html", context, status=403)
+
     def get_log_entries(self, request: HttpRequest) -> QuerySet:
         """Every admin page's context has this; only the index reads it, so it is lazy."""
         from orgs.permissions import administered_org_ids

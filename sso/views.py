@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from orgs.audit import Actor
 from orgs.models import Organization
-from orgs.permissions import session_org_scope, session_org_scope_add
+from orgs.permissions import can_administer, session_org_scope, session_org_scope_add
 from orgs.text import text_problem
 from sso import saml, services
 from sso.assertions import AssertionRefused, assertion_check
@@ -50,15 +50,28 @@ def _active_connection(org: Organization) -> SamlConnection | None:
     return saml_connection_usable(organization=org)
 
 
+def saml_tab_url(request: HttpRequest, org: Organization) -> str:
+    """The SAML tab of ``org`` when this browser's user administers it (an admin who pressed
+    Test login), else ""; the admin page is composed by ``console``, so it may be absent."""
+    if not request.user.is_authenticated or not can_administer(request, org):
+        return ""
+    try:
+        return reverse("admin:orgs_organization_sso_saml", args=[org.pk])
+    except NoReverseMatch:
+        return ""
+
+
 def _refused_page(
     request: HttpRequest, org: Organization, error: LoginRefused, status: int = 403
 ) -> HttpResponse:
+    """Why, and the way back: the SAML tab for its admins, the org's sign-in for anyone."""
     return render(
         request,
         "sso/refused.html",
         {"organization": org, "message": error.message, "reason": error.reason,
-         "can_retry": error.reason in RETRYABLE,
-         "login_url": reverse("sso:login", args=[org.slug])},
+         "can_retry": error.reason in RETRYABLE, "status": status,
+         "login_url": reverse("sso:login", args=[org.slug]),
+         "back_url": saml_tab_url(request, org), "back_label": "Back to the SAML tab"},
         status=status,
     )
 
