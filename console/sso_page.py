@@ -51,8 +51,10 @@ class OrganizationSsoPagesMixin(admin.ModelAdmin):
         pages = [
             page("", require_GET(self.sso_view), "sso"),
             page("saml/", require_GET(self.saml_tab_view), "sso_saml"),
-            *[page(f"saml/{action}/", require_POST(self.saml_action_view), f"saml_{action}",
-                   action=action) for action in saml_admin.ACTIONS],
+            *[page(f"saml/{action}/",
+                   (GET_POST if action in saml_admin.CONFIRMED_ACTIONS else require_POST)(
+                       self.saml_action_view),
+                   f"saml_{action}", action=action) for action in saml_admin.ACTIONS],
             page("provisioning/", require_GET(self.provisioning_tab_view), "sso_provisioning"),
             page("provisioning/scim/enable/", GET_POST(self.scim_toggle_view), "scim_enable",
                  enabled=True),

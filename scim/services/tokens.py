@@ -99,7 +99,9 @@ def scim_token_authenticate(plaintext: str) -> ScimToken | None:
         return None
     digest = hash_token(plaintext)
     token = (
-        ScimToken.objects.select_related("organization").filter(token_hash=digest).first()
+        # The organization's SAML connection too (SCIM needs it active: scim.auth).
+        ScimToken.objects.select_related("organization", "organization__saml_connection")
+        .filter(token_hash=digest).first()
     )
     if token is None or not hmac.compare_digest(token.token_hash, digest):
         return None
