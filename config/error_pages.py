@@ -38,8 +38,8 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    context = _user_context(request) | {"request_path": request.path}
-    return render(request, "errors/404.html", context, status=404)
+    # Not even the path is repeated: it may hold an id of another organization's object.
+    return render(request, "errors/404.html", _user_context(request), status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

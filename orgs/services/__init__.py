@@ -26,6 +26,7 @@ from orgs.services.memberships import (
 )
 from orgs.services.organizations import organization_create, organization_update_settings
 from orgs.services.role_mappings import (
+    MappingExists,
     group_role_mapping_delete,
     group_role_mapping_set,
     memberships_apply_group_role_mappings,
@@ -34,6 +35,7 @@ from orgs.services.role_mappings import (
 from orgs.services.users import user_get_or_create
 
 __all__ = [
+    "MappingExists",
     "account_claimable",
     "group_change_members",
     "group_create",

@@ -130,7 +130,8 @@ def test_enabled_scim_can_still_be_turned_off_after_saml_is_deactivated(
 def test_tab_shows_the_scim_url(admin_client_, url, org, settings):
     settings.BASE_URL = "https://roster.example.com"
     html = admin_client_.get(url("sso_provisioning", org)).content.decode()
-    assert "<code>https://roster.example.com/scim/v2</code>" in html
+    assert '<code id="scim-url">https://roster.example.com/scim/v2</code>' in html
+    assert '<button type="button" class="button" data-copy="scim-url"' in html  # a Copy button
 
 
 def test_the_toggle_takes_effect_at_once_for_the_scim_api_and_keeps_everything(
