@@ -6,6 +6,7 @@ change looks the same in the audit log whoever made it. Errors are
 ``orgs.exceptions.DomainError``s. Callers import from here: ``from orgs import services``.
 """
 
+from orgs.services.checks import IDP_OWNED, idp_owns
 from orgs.services.groups import (
     group_change_members,
     group_create,
@@ -35,6 +36,7 @@ from orgs.services.role_mappings import (
 from orgs.services.users import user_get_or_create
 
 __all__ = [
+    "IDP_OWNED",
     "MappingExists",
     "account_claimable",
     "group_change_members",
@@ -44,6 +46,7 @@ __all__ = [
     "group_role_mapping_set",
     "group_set_members",
     "group_update",
+    "idp_owns",
     "membership_accept",
     "membership_add",
     "membership_change_role",

@@ -27,6 +27,7 @@ from orgs.services.checks import (
     clean_external_id,
     clean_name,
     clean_user_name,
+    guard_idp_owned,
     guard_last_admin,
     lock_membership,
 )
@@ -166,6 +167,9 @@ def membership_update_profile(
     if external_id is not None:
         new["external_id"] = clean_external_id(external_id)
     moved = {k: v for k, v in new.items() if getattr(m, k) != v}
+    if moved:
+        guard_idp_owned(m, actor, what=f"the profile of {m.email} (userName, names, emails)",
+                        where="Change them in Okta.")
     check_idp_keys(m.organization, exclude_pk=m.pk, user_name=moved.get("scim_user_name", ""),
                    external_id=moved.get("external_id", ""))
     try:
@@ -212,6 +216,9 @@ def membership_deactivate(
     m = lock_membership(membership)
     if not m.is_active:
         return m
+    guard_idp_owned(m, actor, what=f"whether {m.email} is active (SCIM's active)",
+                    where="Deactivate them in Okta (unassign the Roster app); access then stops "
+                          "at once.")
     m.is_active = False
     m.save(update_fields=["is_active", "updated_at"])
     audit_record(organization=m.organization, actor=actor, action=action, target=m)
@@ -225,6 +232,8 @@ def membership_reactivate(
     m = lock_membership(membership)
     if m.is_active:
         return m
+    guard_idp_owned(m, actor, what=f"whether {m.email} is active (SCIM's active)",
+                    where="Reactivate them in Okta (assign the Roster app again).")
     m.is_active = True
     m.save(update_fields=["is_active", "updated_at"])
     audit_record(organization=m.organization, actor=actor, action=action, target=m)
