@@ -29,7 +29,6 @@ from scim import services as scim_services
 from scim.admin_forms import GroupRoleMappingForm
 from scim.models import ScimToken
 from scim.schemas import base_url
-from sso.selectors import saml_connection_is_active
 
 if TYPE_CHECKING:
     from orgs.admin_pages import OrganizationPageHost as SsoAdmin
@@ -43,6 +42,7 @@ class ScimToggle:
 
     enabled: bool
     can_enable: bool
+    saml_inactive: bool = False  # the blocker is SAML: SCIM calls are refused while it lasts
     reason: str = ""
     remedy: str = ""
     remedy_url: str = ""
@@ -66,7 +66,7 @@ def scim_toggle_state(admin: SsoAdmin, request: HttpRequest, org: Organization) 
             remedy_label="Change the plan",
         )
     return ScimToggle(
-        enabled=org.scim_enabled, can_enable=False, reason=blocker.message,
+        enabled=org.scim_enabled, can_enable=False, saml_inactive=True, reason=blocker.message,
         remedy="Configure and activate SAML SSO on the SAML tab first.",
         remedy_url=admin.sso_url("sso_saml", org),
         remedy_label="Open the SAML tab",
@@ -106,7 +106,6 @@ def provisioning_tab(
     context = admin.sso_context(
         request, org, tab="provisioning", title="Single Sign-On (SSO)",
         toggle=scim_toggle_state(admin, request, org),
-        saml_active=saml_connection_is_active(organization=org),
         scim_url=base_url(),
         base_url_problem=overview.base_url_problem(),
         member_counts=overview.member_counts(organization=org),

@@ -33,7 +33,7 @@ from orgs.services.role_mappings import (
     memberships_apply_group_role_mappings,
     role_for_new_member,
 )
-from orgs.services.users import user_get_or_create
+from orgs.services.users import user_get_or_create, user_password_login_ensure
 
 __all__ = [
     "IDP_OWNED",
@@ -60,4 +60,5 @@ __all__ = [
     "organization_update_settings",
     "role_for_new_member",
     "user_get_or_create",
+    "user_password_login_ensure",
 ]
