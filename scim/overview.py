@@ -155,6 +155,7 @@ class Bar:
     error_y: float
     error_height: float
     label: str  # the day, for the x axis ("" where the axis skips it)
+    label_x: float
     title: str  # the tooltip and the accessible text
 
 
@@ -174,19 +175,21 @@ class Chart:
 
 
 def _nice_ceiling(value: int) -> int:
-    for step in (1, 2, 5):
-        for scale in (1, 10, 100, 1000, 10_000, 100_000):
-            if value <= step * scale * 4:
-                return step * scale * 4
-    return value
+    """The smallest of 1, 2, 5, 10, 20, 50 … at least ``value``: the chart's top line."""
+    scale = 1
+    while True:
+        for step in (1, 2, 5):
+            if value <= step * scale:
+                return step * scale
+        scale *= 10
 
 
 def traffic_chart(traffic: list[DayTraffic], *, width: int = 560, height: int = 150) -> Chart:
     """Bar geometry for a server-rendered SVG (``scim_traffic_chart.html``): requests per day,
     errors drawn over them from the baseline."""
-    left, top, bottom = 34, 10, height - 22
+    left, right, top, bottom = 34, 18, 10, height - 22
     y_max = _nice_ceiling(max([d.requests for d in traffic] + [1]))
-    slot = (width - left) / max(len(traffic), 1)
+    slot = (width - left - right) / max(len(traffic), 1)
     every = 1 if len(traffic) <= 10 else 5
     bars = []
     for i, d in enumerate(traffic):
@@ -198,6 +201,7 @@ def traffic_chart(traffic: list[DayTraffic], *, width: int = 560, height: int = 
             y=round(bottom - h, 1), height=round(h, 1),
             error_y=round(bottom - eh, 1), error_height=round(eh, 1),
             label=d.day.strftime("%m-%d") if (len(traffic) - 1 - i) % every == 0 or last else "",
+            label_x=round(left + (i + 0.5) * slot, 1),
             title=f"{d.day:%Y-%m-%d}: {d.requests} request{'s' if d.requests != 1 else ''}, "
                   f"{d.errors} error{'s' if d.errors != 1 else ''}",
         ))

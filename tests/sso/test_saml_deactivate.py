@@ -13,7 +13,8 @@ from orgs.models import AuditEvent, Membership, MembershipSource
 from scim.services import scim_token_create
 from sso.models import SamlConnection
 from tests.factories import AdminMembershipFactory, MembershipFactory, UserFactory
-from tests.sso.conftest import HOST
+from tests.sso.conftest import HOST, good_response, post_acs
+from tests.sso.idp import authn_request_from_redirect
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +118,22 @@ def test_an_operators_test_login_is_refused_with_a_way_back(client, saml_org, si
                           HTTP_HOST=HOST, secure=True).content.decode()
     assert 'id="refusal-back"' not in page
     assert f'href="{reverse("sso:login", args=[saml_org.slug])}"' in page
+
+
+def test_a_test_login_refused_cross_site_still_leads_back_to_the_tab(saml_org, idp):
+    """Okta's POST to the ACS is cross-site, so no session cookie comes with it: the login
+    that Test login started (its next is the SAML tab) is what leads back."""
+    operator = UserFactory(is_staff=True, is_superuser=True, email="op@acme.example")
+    MembershipFactory(organization=saml_org, user=operator)
+    tab = url("sso_saml", saml_org)
+    admin = Client()
+    admin.force_login(operator)
+    start = admin.get(reverse("sso:login", args=[saml_org.slug]), {"next": tab},
+                      HTTP_HOST=HOST, secure=True)
+    request_id, relay_state, _ = authn_request_from_redirect(start["Location"])
+    okta_post = Client()  # cross-site: without the admin's session
+    response = post_acs(okta_post, saml_org, good_response(
+        idp, saml_org, "op@acme.example", in_response_to=request_id), relay_state=relay_state)
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert f'id="refusal-back" href="{tab}">Back to the SAML tab</a>' in html
