@@ -37,8 +37,7 @@ DOCS_SCREENS = {
     "scim-enabled": "scim-enabled",
     "scim-manage-tokens": "scim-manage-tokens",
     "scim-new-token-blurred": "scim-new-token",
-    "scim-activity": "scim-activity",
-}
+}  # docs/screenshots/scim-activity.png comes from test_readme_walk
 
 
 def shot(screenshot, page, name: str) -> None:
