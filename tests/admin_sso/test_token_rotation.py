@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
@@ -17,6 +18,7 @@ from scim.models import ScimToken
 from scim.services import (
     scim_token_authenticate,
     scim_token_create,
+    scim_token_notify_expiring,
     scim_token_revoke,
     scim_token_rotate,
 )
@@ -142,3 +144,9 @@ def test_the_old_token_keeps_working_over_http_until_revoked(org, okta_token, ac
     scim_token_revoke(token=okta_token.token, actor=actor)
     assert old_client.get("/Users").status_code == 401
     assert ScimClient(Client(), new.plaintext).get("/Users").status_code == 200
+
+
+def test_a_rotated_token_ending_is_no_expiry_news(org, okta_token, actor):
+    scim_token_rotate(token=okta_token.token, actor=actor)
+    notices = scim_token_notify_expiring(within_days=14, actor=actor)
+    assert notices == [] and mail.outbox == []
