@@ -101,7 +101,8 @@ def seed(members: int, groups: int, group_size: int) -> tuple[str, list[str]]:
         chosen = ids[(g * group_size) % max(1, len(ids)):][:group_size]
         GroupMember.objects.bulk_create([GroupMember(group=group, membership_id=m)
                                          for m in chosen])
-    token = scim_token_create(organization=org, actor=Actor.system("bench"), ttl_days=0)
+    token = scim_token_create(organization=org, actor=Actor.system("bench"), ttl_days=0,
+                              description="bench")
     return token.plaintext, [str(i) for i in ids]
 
 

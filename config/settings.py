@@ -190,6 +190,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# One date format with the time zone shown, everywhere (config/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 
 # Static files: whitenoise serves them from STATIC_ROOT (filled by `collectstatic`), with
 # hashed names and compressed copies when DEBUG is off; runserver serves them in development.

@@ -1,4 +1,4 @@
-"""Root URL map; see DESIGN.md for what lives where."""
+"""Root URL map; README.md's Layout section says what lives where."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -15,3 +15,8 @@ urlpatterns = [
     path("account/", include("sso.account_urls")),
     path("api/", include("api.urls")),
 ]
+
+# Error pages in the admin's look (under /scim/v2 scim.middleware answers SCIM bodies instead).
+handler403 = "config.error_pages.permission_denied"
+handler404 = "config.error_pages.page_not_found"
+handler500 = "config.error_pages.server_error"

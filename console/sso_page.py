@@ -7,7 +7,8 @@ organization through the tenancy-scoped ``sso_organization`` (``can_administer``
 whether or not the id exists), and renders a ``TemplateResponse`` whose context starts from
 ``admin_site.each_context``.
 
-The Provisioning tab's views live in ``scim.admin_views``; the SAML tab's (``sso_saml.html``,
+The Provisioning tab's views live in ``scim.admin_views`` (its token pages in
+``scim.admin_tokens``); the SAML tab's (``sso_saml.html``,
 its settings form, activation and Enforce SAML SSO) in ``sso.admin_saml``. Both are typed
 against ``orgs.admin_pages.OrganizationPageHost``, which this mixin implements.
 """
@@ -28,6 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from orgs.models import Organization
 from orgs.permissions import administered_org_ids, can_administer
+from scim import admin_tokens as token_pages
 from scim import admin_views as provisioning
 from sso import admin_saml as saml_admin
 
@@ -51,16 +53,22 @@ class OrganizationSsoPagesMixin(admin.ModelAdmin):
         pages = [
             page("", require_GET(self.sso_view), "sso"),
             page("saml/", require_GET(self.saml_tab_view), "sso_saml"),
-            *[page(f"saml/{action}/", require_POST(self.saml_action_view), f"saml_{action}",
-                   action=action) for action in saml_admin.ACTIONS],
+            *[page(f"saml/{action}/",
+                   (GET_POST if action in saml_admin.CONFIRMED_ACTIONS else require_POST)(
+                       self.saml_action_view),
+                   f"saml_{action}", action=action) for action in saml_admin.ACTIONS],
             page("provisioning/", require_GET(self.provisioning_tab_view), "sso_provisioning"),
             page("provisioning/scim/enable/", GET_POST(self.scim_toggle_view), "scim_enable",
                  enabled=True),
             page("provisioning/scim/disable/", GET_POST(self.scim_toggle_view), "scim_disable",
                  enabled=False),
+            page("provisioning/activity/", require_GET(self.scim_activity_view),
+                 "scim_activity"),
             page("provisioning/tokens/", require_GET(self.scim_tokens_view), "scim_tokens"),
             page("provisioning/tokens/create/", GET_POST(self.scim_token_create_view),
                  "scim_token_create"),
+            page("provisioning/tokens/<int:token_id>/rotate/",
+                 GET_POST(self.scim_token_rotate_view), "scim_token_rotate"),
             page("provisioning/tokens/<int:token_id>/revoke/",
                  GET_POST(self.scim_token_revoke_view), "scim_token_revoke"),
             page("provisioning/group-role-mappings/add/",
@@ -164,15 +172,22 @@ class OrganizationSsoPagesMixin(admin.ModelAdmin):
         org = self.sso_organization(request, id)
         return provisioning.scim_toggle(self, request, org, enabled=enabled)
 
+    def scim_activity_view(self, request: HttpRequest, id: str) -> HttpResponse:
+        return provisioning.scim_activity(self, request, self.sso_organization(request, id))
+
     def scim_tokens_view(self, request: HttpRequest, id: str) -> HttpResponse:
-        return provisioning.scim_tokens(self, request, self.sso_organization(request, id))
+        return token_pages.scim_tokens(self, request, self.sso_organization(request, id))
 
     def scim_token_create_view(self, request: HttpRequest, id: str) -> HttpResponse:
-        return provisioning.scim_token_create(self, request, self.sso_organization(request, id))
+        return token_pages.scim_token_create(self, request, self.sso_organization(request, id))
+
+    def scim_token_rotate_view(self, request: HttpRequest, id: str, token_id: int) -> HttpResponse:
+        org = self.sso_organization(request, id)
+        return token_pages.scim_token_rotate(self, request, org, token_id=token_id)
 
     def scim_token_revoke_view(self, request: HttpRequest, id: str, token_id: int) -> HttpResponse:
         org = self.sso_organization(request, id)
-        return provisioning.scim_token_revoke(self, request, org, token_id=token_id)
+        return token_pages.scim_token_revoke(self, request, org, token_id=token_id)
 
     def group_role_mapping_add_view(self, request: HttpRequest, id: str) -> HttpResponse:
         org = self.sso_organization(request, id)

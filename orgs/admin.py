@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import HttpRequest
 
+import orgs.admin_accounts  # noqa: F401  (registers the audit log and the accounts' pages)
 from orgs import services
 from orgs.admin_forms import (
     GroupForm,
@@ -18,10 +18,10 @@ from orgs.admin_forms import (
     OrganizationChangeForm,
     ServiceForm,
 )
-from orgs.admin_tenancy import NotFoundOutsideScope, TenantScopedAdmin
+from orgs.admin_tenancy import TenantScopedAdmin
 from orgs.audit import Actor
 from orgs.exceptions import DomainError
-from orgs.models import AuditEvent, Group, GroupMember, Membership, User
+from orgs.models import Group, GroupMember, Membership
 from orgs.permissions import administered_org_ids
 
 admin.site.site_header = "Roster administration"
@@ -124,7 +124,7 @@ class MembershipInline(ReadOnlyInline):
 
 class GroupInline(ReadOnlyInline):
     model = Group
-    fields = ["display_name", "external_id", "created_at"]
+    fields = ["display_name", "source", "external_id", "created_at"]
     verbose_name_plural = "Groups"
 
 
@@ -166,20 +166,36 @@ class OrganizationAdmin(ServiceFormAdmin):
         return request.user.is_superuser
 
 
+IDP_NOTE = (
+    f"{services.IDP_OWNED}: this member was provisioned through SCIM, so change them in your "
+    "identity provider; its next push would undo an edit made here. Deactivating and "
+    "reactivating happen there too."
+)
+# What an IdP provisions of a member (SCIM's userName, names, emails, active, externalId).
+IDP_FIELDS = ["scim_user_name", "email", "given_name", "family_name", "is_active",
+              "external_id"]
+
+
 @admin.register(Membership)
 class MembershipAdmin(ServiceFormAdmin):
     add_form = MembershipAddForm
     form = MembershipChangeForm
     list_display = ["email", "scim_user_name", "user", "organization", "role", "status",
-                    "is_active", "source", "created_at"]
+                    "is_active", "source", "groups_list", "created_at"]
     list_filter = ["role", "status", "is_active", "source", "organization"]
     search_fields = ["email", "given_name", "family_name", "scim_user_name",
                      "external_id"]
     list_select_related = ["user", "organization"]
     actions = ["deactivate", "reactivate", "remove"]
-    readonly_fields = ["email", "given_name", "family_name", "user", "organization", "status",
-                       "is_active", "source", "scim_user_name", "external_id", "groups_list",
-                       "created_at", "updated_at"]
+    # Always read-only; the email and names too when the IdP owns them (get_readonly_fields).
+    readonly_fields = ["user", "organization", "status", "is_active", "source",
+                       "scim_user_name", "external_id", "groups_list", "created_at",
+                       "updated_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).prefetch_related(
+            Prefetch("groups", queryset=Group.objects.only("id", "display_name"))
+        )
 
     def _account_field(self, request: HttpRequest) -> str:
         """Operators see the linked account (a link to its page). Org admins see when one was
@@ -194,23 +210,36 @@ class MembershipAdmin(ServiceFormAdmin):
     def get_list_display(self, request: HttpRequest) -> list[str]:
         return self._with_account_field(request, super().get_list_display(request))
 
-    def get_fields(self, request: HttpRequest, obj: Any = None):
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None):
         if obj is None:
-            return ["organization", "email", "first_name", "last_name", "role"]
-        return self._with_account_field(request, [
-            "email", "given_name", "family_name", "user", "organization", "role", "status",
-            "is_active", "source", "scim_user_name", "external_id", "groups_list",
-            "created_at", "updated_at",
+            return [(None, {"fields": ["organization", "email", "first_name", "last_name",
+                                       "role"]})]
+        roster = self._with_account_field(request, [
+            "role", "status", "source", "groups_list", "user", "organization", "created_at",
+            "updated_at",
         ])
+        if services.idp_owns(obj):
+            return [
+                ("Managed by your identity provider", {
+                    "fields": IDP_FIELDS, "description": IDP_NOTE,
+                    "classes": ["idp-managed"],
+                }),
+                ("In Roster", {"fields": roster}),
+            ]
+        return [(None, {"fields": ["email", "given_name", "family_name", *roster,
+                                   "is_active", "scim_user_name", "external_id"]})]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
         if obj is None:
             return []
-        return self._with_account_field(request, self.readonly_fields)
+        fields = list(self.readonly_fields)
+        if services.idp_owns(obj):
+            fields += ["email", "given_name", "family_name"]
+        return self._with_account_field(request, fields)
 
     @admin.display(description="Groups")
     def groups_list(self, obj: Membership) -> str:
-        return ", ".join(g.display_name for g in obj.groups.all()) or "—"
+        return ", ".join(sorted(g.display_name for g in obj.groups.all())) or "—"
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)
@@ -261,24 +290,55 @@ class GroupMemberInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("membership")
 
 
+GROUP_IDP_NOTE = (
+    f"{services.IDP_OWNED}: this group was pushed through SCIM, so rename it in your identity "
+    "provider (Okta: Push Groups); its next push would undo a rename made here."
+)
+
+
 @admin.register(Group)
 class GroupAdmin(ServiceFormAdmin):
     form = GroupForm
     add_form = GroupForm
-    list_display = ["display_name", "organization", "external_id", "created_at"]
-    list_filter = ["organization"]
+    list_display = ["display_name", "member_count", "source", "organization", "external_id",
+                    "created_at"]
+    list_filter = ["source", "organization"]
     search_fields = ["display_name", "external_id"]
     list_select_related = ["organization"]
-    readonly_fields = ["organization", "external_id", "created_at", "updated_at"]
+    readonly_fields = ["organization", "source", "member_count", "external_id", "created_at",
+                       "updated_at"]
     inlines = [GroupMemberInline]
 
-    def get_fields(self, request: HttpRequest, obj: Any = None):
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # An aggregate drops Meta.ordering, so the order is said again.
+        return super().get_queryset(request).annotate(
+            members_count=Count("group_members", distinct=True)
+        ).order_by("created_at", "id")
+
+    @admin.display(description="Members", ordering="members_count")
+    def member_count(self, obj: Group) -> int:
+        return obj.members_count
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None):
         if obj is None:
-            return ["organization", "display_name"]
-        return ["display_name", *self.readonly_fields]
+            return [(None, {"fields": ["organization", "display_name"]})]
+        if services.idp_owns(obj):
+            return [
+                ("Managed by your identity provider", {
+                    "fields": ["display_name", "external_id"], "description": GROUP_IDP_NOTE,
+                    "classes": ["idp-managed"],
+                }),
+                ("In Roster", {"fields": ["organization", "source", "member_count",
+                                          "created_at", "updated_at"]}),
+            ]
+        return [(None, {"fields": ["display_name", *self.readonly_fields]})]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
-        return self.readonly_fields if obj is not None else []
+        if obj is None:
+            return []
+        if services.idp_owns(obj):
+            return ["display_name", *self.readonly_fields]
+        return self.readonly_fields
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)
@@ -287,76 +347,3 @@ class GroupAdmin(ServiceFormAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Group) -> None:
         services.group_delete(group=obj, actor=Actor.for_user(request.user, request))
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(TenantScopedAdmin):
-    list_display = ["created_at", "organization", "action", "actor_label", "target_kind",
-                    "target_label", "ip"]
-    list_filter = ["action", "actor_kind", "target_kind", "organization"]
-    search_fields = ["action", "actor_label", "target_label", "target_id", "request_id"]
-    list_select_related = ["organization"]
-    date_hierarchy = "created_at"
-
-    def _org_of(self, obj: Any) -> Any:
-        return obj.organization_id
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(User)
-class UserAdmin(NotFoundOutsideScope, DjangoUserAdmin):
-    """Accounts are global and hold more than any one organization may read (last login,
-    setup date, public key, staff flags, other memberships), so only operators (superusers)
-    get these pages. An org admin manages people through Memberships, which show the email
-    their organization holds; every account URL answers them 404."""
-
-    ordering = ["email"]
-    list_display = ["email", "first_name", "last_name", "is_staff", "is_superuser",
-                    "setup_completed_at"]
-    list_filter = ["is_staff", "is_superuser", "is_active"]
-    search_fields = ["email", "first_name", "last_name"]
-    fieldsets = [
-        (None, {"fields": ["email", "password"]}),
-        ("Personal info", {"fields": ["first_name", "last_name"]}),
-        ("Account setup", {"fields": ["setup_completed_at", "public_key"]}),
-        ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser"]}),
-        ("Dates", {"fields": ["last_login", "date_joined"]}),
-    ]
-    add_fieldsets = [
-        (None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]}),
-    ]
-    readonly_fields = ["setup_completed_at", "public_key", "last_login", "date_joined"]
-
-    @staticmethod
-    def _operator(request: HttpRequest) -> bool:
-        return administered_org_ids(request) is None
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        qs = super().get_queryset(request)
-        return qs if self._operator(request) else qs.none()
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return self._operator(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._operator(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._operator(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return self._operator(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._operator(request)

@@ -101,13 +101,25 @@ class MembershipAddForm(ServiceForm):
 
 
 class MembershipChangeForm(ServiceForm):
+    """The role, and for members added by hand the email and names (an IdP-provisioned
+    member's are read-only in the admin: ``MembershipAdmin``, ``services.idp_owns``)."""
+
     class Meta:
         model = Membership
-        fields = ["role"]
+        fields = ["email", "given_name", "family_name", "role"]
 
     def apply(self) -> Membership:
+        data = self.cleaned_data
+        profile = {k: data[f] for k, f in
+                   (("email", "email"), ("first_name", "given_name"), ("last_name", "family_name"))
+                   if f in self.fields and f in data}
+        membership = self.instance
+        if profile:
+            membership = services.membership_update_profile(
+                membership=membership, actor=self.actor, **profile
+            )
         return services.membership_change_role(
-            membership=self.instance, role=self.cleaned_data["role"], actor=self.actor
+            membership=membership, role=data["role"], actor=self.actor
         )
 
 
@@ -126,9 +138,9 @@ class GroupForm(ServiceForm):
 
     def apply(self) -> Group:
         data = self.cleaned_data
-        if not self.instance._state.adding:
+        if not self.instance._state.adding:  # an IdP-owned name is read-only: not in data
             return services.group_update(
-                group=self.instance, display_name=data["display_name"], actor=self.actor
+                group=self.instance, display_name=data.get("display_name"), actor=self.actor
             )
         return services.group_create(
             organization=data["organization"], display_name=data["display_name"],

@@ -14,19 +14,54 @@ Installed in place of ``django.contrib.admin`` (``RosterAdminConfig`` in setting
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
 from django.utils.functional import SimpleLazyObject
 
 RECENT_ACTIONS_WINDOW = 50  # the caller's last entries looked at; the index shows 10
 
 
 class RosterAdminSite(admin.AdminSite):
+    def admin_view(self, view: Callable[..., Any], cacheable: bool = False) -> Any:
+        """Django's staff check, then the account-setup gate: someone whose admin seats all
+        wait for their first-login account setup (``orgs.permissions``: an invited admin
+        administers nothing yet) is sent to set up their account, as the setup page says,
+        rather than into an admin that shows them nothing. Logging out is never gated."""
+        inner = super().admin_view(view, cacheable)
+
+        @wraps(view)
+        def gated(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            setup_url = _account_setup_url(request)
+            if setup_url and request.path != reverse(f"{self.name}:logout"):
+                return HttpResponseRedirect(setup_url)
+            return inner(request, *args, **kwargs)
+
+        return gated
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        """Someone signed in who may not use the admin (a member who signed in through SSO,
+        with no password here) gets a page saying so and where to go, not a password form."""
+        user = request.user
+        if request.method == "GET" and user.is_authenticated and not self.has_permission(request):
+            return self.no_access(request)
+        return super().login(request, extra_context)
+
+    def no_access(self, request: HttpRequest) -> HttpResponse:
+        context = {
+            "site_header": self.site_header, "site_title": self.site_title,
+            "has_password": request.user.has_usable_password(),
+        }
+        return render(request, "admin/no_access.html", context, status=403)
+
     def get_log_entries(self, request: HttpRequest) -> QuerySet:
         """Every admin page's context has this; only the index reads it, so it is lazy."""
         from orgs.permissions import administered_org_ids
@@ -64,6 +99,28 @@ class RosterAdminSite(admin.AdminSite):
             )
             keep += [entry_id for entry_id, pk in pks.items() if pk in visible]
         return keep
+
+
+def _account_setup_url(request: HttpRequest) -> str:
+    """The account-setup page for a staff user who must set up their account before they
+    administer anything; "" for everyone else (operators never set up a key here)."""
+    from orgs.models import Membership, MembershipStatus, Role
+
+    user = request.user
+    if (
+        not user.is_authenticated or not user.is_active or not user.is_staff
+        or user.is_superuser or user.setup_completed_at is not None
+    ):
+        return ""
+    waiting = Membership.objects.filter(
+        user=user, role=Role.ADMIN, is_active=True, status=MembershipStatus.INVITED
+    ).exists()
+    if not waiting:
+        return ""
+    try:
+        return reverse("account:setup")  # the SSO app's page, composed into the same site
+    except NoReverseMatch:
+        return ""
 
 
 class RosterAdminConfig(AdminConfig):

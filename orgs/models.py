@@ -35,6 +35,11 @@ class MembershipSource(models.TextChoices):
     SSO = "sso", "SSO"
 
 
+class GroupSource(models.TextChoices):
+    MANUAL = "manual", "Manual"
+    SCIM = "scim", "SCIM"
+
+
 class UserManager(BaseUserManager["User"]):
     """Users log in with their email, matched case-insensitively."""
 
@@ -204,6 +209,8 @@ class Group(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="groups")
     display_name = models.CharField(max_length=255)
     external_id = models.CharField(max_length=255, blank=True)
+    source = models.CharField(max_length=20, choices=GroupSource.choices,
+                              default=GroupSource.MANUAL)
     members = models.ManyToManyField(Membership, through="GroupMember", related_name="groups")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,11 +1,12 @@
-"""The SSO page's Provisioning tab: the SCIM toggle, SCIM tokens, SCIM activity and group role
-mappings.
+"""The SSO page's Provisioning tab: the provisioning overview, the SCIM toggle, group role
+mappings and SCIM activity (the token pages are ``scim.admin_tokens``).
 
 Called by ``console.sso_page.OrganizationSsoPagesMixin`` once it has fetched the organization and
 checked that the user administers it; the ``admin`` argument is that ModelAdmin (for the admin
 context, URLs and rendering). These views translate: forms in, services out, results back as
 admin messages. Every change is a POST (CSRF-checked by the middleware) calling a service that
-writes its own audit event.
+writes its own audit event. Redirects after a change carry no #anchor, so the confirmation
+message at the top of the page is what the admin sees.
 """
 
 from __future__ import annotations
@@ -15,32 +16,24 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
-from django.utils.cache import add_never_cache_headers
+from django.urls import NoReverseMatch, reverse
 
 from orgs import services as org_services
 from orgs.audit import Actor
 from orgs.exceptions import DomainError, FeatureNotAvailable
-from orgs.models import AuditEvent, GroupRoleMapping, Organization
-from orgs.selectors import audit_event_list
+from orgs.models import GroupRoleMapping, Organization, Role
+from scim import activity, overview
 from scim import services as scim_services
-from scim.admin_forms import (
-    GroupRoleMappingForm,
-    ScimTokenCreateForm,
-    consume_nonce,
-    issue_nonce,
-)
+from scim.admin_forms import GroupRoleMappingForm
 from scim.models import ScimToken
 from scim.schemas import base_url
 
 if TYPE_CHECKING:
     from orgs.admin_pages import OrganizationPageHost as SsoAdmin
 
-SCIM_ACTIVITY_LIMIT = 25
-SCIM_ACTION_PREFIXES = ("scim.", "org.scim.")
+RECENT_ACTIVITY = 5  # request rows on the tab; the activity page has them all
 
 
 @dataclass(frozen=True)
@@ -49,6 +42,7 @@ class ScimToggle:
 
     enabled: bool
     can_enable: bool
+    saml_inactive: bool = False  # the blocker is SAML: SCIM calls are refused while it lasts
     reason: str = ""
     remedy: str = ""
     remedy_url: str = ""
@@ -72,7 +66,7 @@ def scim_toggle_state(admin: SsoAdmin, request: HttpRequest, org: Organization) 
             remedy_label="Change the plan",
         )
     return ScimToggle(
-        enabled=org.scim_enabled, can_enable=False, reason=blocker.message,
+        enabled=org.scim_enabled, can_enable=False, saml_inactive=True, reason=blocker.message,
         remedy="Configure and activate SAML SSO on the SAML tab first.",
         remedy_url=admin.sso_url("sso_saml", org),
         remedy_label="Open the SAML tab",
@@ -83,23 +77,15 @@ def _actor(request: HttpRequest) -> Actor:
     return Actor.for_user(request.user, request)
 
 
-def _redirect(url: str, anchor: str = "") -> HttpResponseRedirect:
-    return HttpResponseRedirect(f"{url}#{anchor}" if anchor else url)
-
-
-def scim_activity(
-    *, organization: Organization, action: str = ""
-) -> tuple[QuerySet[AuditEvent], list[str]]:
-    """The organization's SCIM events, newest first (optionally one action), and the actions
-    that occur among them, for the filter."""
-    prefixes = Q()
-    for prefix in SCIM_ACTION_PREFIXES:
-        prefixes |= Q(action__startswith=prefix)
-    events = audit_event_list(organization=organization).filter(prefixes)
-    actions = list(events.order_by("action").values_list("action", flat=True).distinct())
-    if action:
-        events = events.filter(action=action)
-    return events, actions
+def request_log_url(admin: SsoAdmin, org: Organization) -> Any:
+    """A function giving the SCIM request log's page of a request id, or "" while the admin
+    has no such page (the request log is another piece of work: its URL is looked up, not
+    assumed)."""
+    try:
+        admin.sso_url("scim_request", org, "probe")
+    except NoReverseMatch:
+        return lambda request_id: ""
+    return lambda request_id: admin.sso_url("scim_request", org, request_id)
 
 
 # --- the tab ---------------------------------------------------------------------------------
@@ -112,24 +98,23 @@ def provisioning_tab(
     *,
     mapping_form: GroupRoleMappingForm | None = None,
 ) -> HttpResponse:
-    action = request.GET.get("action", "").strip()
-    events, actions = scim_activity(organization=org, action=action)
-    audit_query: dict[str, Any] = {"organization__id__exact": org.pk}
-    if action:
-        audit_query["action"] = action
+    traffic = overview.scim_traffic(organization=org, days=30)
+    recent = activity.latest_rows(
+        organization=org, limit=RECENT_ACTIVITY, request_url=request_log_url(admin, org),
+    )
     tokens = ScimToken.objects.filter(organization=org)
-    usable = tokens.usable()
     context = admin.sso_context(
         request, org, tab="provisioning", title="Single Sign-On (SSO)",
         toggle=scim_toggle_state(admin, request, org),
         scim_url=base_url(),
-        active_token_count=usable.count(),
+        base_url_problem=overview.base_url_problem(),
+        member_counts=overview.member_counts(organization=org),
+        charts=[overview.traffic_chart(traffic[-7:]), overview.traffic_chart(traffic)],
+        last_contact=overview.last_contact(organization=org),
+        active_token_count=tokens.usable().count(),
         token_count=tokens.count(),
-        events=events[:SCIM_ACTIVITY_LIMIT],
-        event_actions=actions,
-        selected_action=action,
-        activity_limit=SCIM_ACTIVITY_LIMIT,
-        audit_log_url=reverse("admin:orgs_auditevent_changelist") + "?" + urlencode(audit_query),
+        activity=recent,
+        activity_url=admin.sso_url("scim_activity", org),
         mappings=GroupRoleMapping.objects.filter(organization=org).order_by("idp_group_name"),
         mapping_form=mapping_form or GroupRoleMappingForm(),
         scim_enable_url=admin.sso_url("scim_enable", org),
@@ -138,6 +123,32 @@ def provisioning_tab(
         mapping_add_url=admin.sso_url("group_role_mapping_add", org),
     )
     return admin.sso_render(request, "sso_provisioning.html", context)
+
+
+def scim_activity(admin: SsoAdmin, request: HttpRequest, org: Organization) -> HttpResponse:
+    """Every IdP request, newest first, in words with what changed: filters and pages."""
+    filters = activity.Filters.from_query(request.GET)
+    page, rows = activity.activity_page(
+        organization=org, filters=filters, page=request.GET.get("page", 1),
+        request_url=request_log_url(admin, org),
+    )
+    audit_query: dict[str, Any] = {"organization__id__exact": org.pk}
+    if filters.action:
+        audit_query["action"] = filters.action
+    tab_url = admin.sso_url("sso_provisioning", org)
+    context = admin.sso_context(
+        request, org, tab="provisioning", title="SCIM activity",
+        crumbs=[("Provisioning", tab_url), ("SCIM activity", "")],
+        activity=rows,
+        page=page,
+        filters=filters,
+        filter_query=urlencode(filters.as_query()),
+        event_actions=activity.activity_actions(organization=org),
+        periods=activity.PERIODS,
+        audit_log_url=reverse("admin:orgs_auditevent_changelist") + "?" + urlencode(audit_query),
+        tab_url=tab_url,
+    )
+    return admin.sso_render(request, "scim_activity.html", context)
 
 
 # --- the toggle ------------------------------------------------------------------------------
@@ -156,12 +167,12 @@ def scim_toggle(
             )
         except DomainError as exc:
             messages.error(request, exc.message)
-            return _redirect(tab_url, "scim-provisioning")
+            return HttpResponseRedirect(tab_url)
         if enabled:
             messages.success(
                 request,
-                f"SCIM provisioning is enabled for {org.name}. Create a SCIM token for Okta "
-                "under Manage SCIM Tokens.",
+                f"SCIM provisioning is enabled for {org.name}. Next: create a SCIM token for "
+                "Okta under Manage SCIM Tokens.",
             )
         else:
             messages.success(
@@ -169,7 +180,7 @@ def scim_toggle(
                 f"SCIM provisioning is disabled for {org.name}: the SCIM API now refuses "
                 "every call. Tokens, members and groups are kept.",
             )
-        return _redirect(tab_url, "scim-provisioning")
+        return HttpResponseRedirect(tab_url)
     verb = "Enable" if enabled else "Disable"
     context = admin.sso_context(
         request, org, tab="provisioning", title=f"{verb} SCIM provisioning",
@@ -181,133 +192,44 @@ def scim_toggle(
     return admin.sso_render(request, "scim_toggle_confirm.html", context)
 
 
-# --- tokens ----------------------------------------------------------------------------------
-
-
-def scim_tokens(
-    admin: SsoAdmin,
-    request: HttpRequest,
-    org: Organization,
-    *,
-    form: ScimTokenCreateForm | None = None,
-) -> HttpResponse:
-    """Manage SCIM Tokens: the table and the Create form."""
-    tab_url = admin.sso_url("sso_provisioning", org)
-    tokens = ScimToken.objects.filter(organization=org).select_related("created_by")
-    context = admin.sso_context(
-        request, org, tab="provisioning", title="Manage SCIM Tokens",
-        crumbs=[("Provisioning", tab_url), ("Manage SCIM Tokens", "")],
-        tokens=tokens.order_by("-created_at", "-id"),
-        form=form or ScimTokenCreateForm(),
-        create_url=admin.sso_url("scim_token_create", org),
-        revoke_url_name=admin.sso_url_name("scim_token_revoke"),
-        scim_enabled=org.scim_enabled,
-        tab_url=tab_url,
-    )
-    return admin.sso_render(request, "scim_tokens.html", context)
-
-
-def scim_token_create(admin: SsoAdmin, request: HttpRequest, org: Organization) -> HttpResponse:
-    """Create a token and show it exactly once.
-
-    How the plaintext stays shown-once: the POST's own response renders it (no redirect
-    carries it, no session or cache holds it) with ``Cache-Control: no-store``, so the browser
-    keeps no copy for Back. A reload re-POSTs the same form, but the form's signed one-time
-    nonce was consumed by the first submission (``consume_nonce``, in the shared cache), so the
-    replay creates nothing and lands on the tokens page with a warning — never the token.
-    The plaintext is never logged, never in a URL, and the service records only its prefix.
-    """
-    tokens_url = admin.sso_url("scim_tokens", org)
-    if request.method != "POST":
-        return _redirect(tokens_url, "create")
-    form = ScimTokenCreateForm(request.POST)
-    if not form.is_valid():
-        return scim_tokens(admin, request, org, form=form)
-    if not consume_nonce(form.cleaned_data["nonce"]):
-        messages.warning(
-            request,
-            "This Create form was already submitted, so no new token was made and the token is "
-            "not shown again. If you did not copy it, revoke it and create a new one.",
-        )
-        return _redirect(tokens_url)
-    try:
-        created = scim_services.scim_token_create(
-            organization=org, actor=_actor(request), created_by=request.user,
-            description=form.cleaned_data["description"], ttl_days=form.cleaned_data["ttl_days"],
-        )
-    except DomainError as exc:
-        retry = ScimTokenCreateForm({**form.cleaned_data, "nonce": issue_nonce()})
-        retry.is_valid()
-        retry.add_error(None, exc.message)
-        return scim_tokens(admin, request, org, form=retry)
-    context = admin.sso_context(
-        request, org, tab="provisioning", title="New SCIM Token",
-        crumbs=[("Provisioning", admin.sso_url("sso_provisioning", org)),
-                ("Manage SCIM Tokens", tokens_url), ("New SCIM Token", "")],
-        token=created.token,
-        plaintext=created.plaintext,
-        scim_url=base_url(),
-        scim_enabled=org.scim_enabled,
-        tokens_url=tokens_url,
-    )
-    response = admin.sso_render(request, "scim_token_created.html", context)
-    add_never_cache_headers(response)  # no-store: Back must not bring the token back
-    response["Referrer-Policy"] = "no-referrer"
-    return response
-
-
-def scim_token_revoke(
-    admin: SsoAdmin, request: HttpRequest, org: Organization, *, token_id: int
-) -> HttpResponse:
-    token = get_object_or_404(
-        ScimToken.objects.select_related("created_by"), pk=token_id, organization=org
-    )
-    tokens_url = admin.sso_url("scim_tokens", org)
-    if request.method == "POST":
-        if token.revoked_at is not None:
-            messages.info(request, f"Token {token.prefix}… was already revoked.")
-            return _redirect(tokens_url)
-        scim_services.scim_token_revoke(token=token, actor=_actor(request))
-        messages.success(
-            request, f"Revoked token {token.prefix}…: SCIM calls with it now get 401."
-        )
-        return _redirect(tokens_url)
-    context = admin.sso_context(
-        request, org, tab="provisioning", title="Revoke SCIM token",
-        crumbs=[("Provisioning", admin.sso_url("sso_provisioning", org)),
-                ("Manage SCIM Tokens", tokens_url), ("Revoke", "")],
-        token=token,
-        tokens_url=tokens_url,
-    )
-    return admin.sso_render(request, "scim_token_revoke.html", context)
-
-
 # --- group role mappings ---------------------------------------------------------------------
 
 
 def group_role_mapping_add(
     admin: SsoAdmin, request: HttpRequest, org: Organization
 ) -> HttpResponse:
+    """Add a mapping. A name already mapped (ignoring case) to another role is not replaced
+    silently: the admin confirms the replacement on a page of its own first."""
     tab_url = admin.sso_url("sso_provisioning", org)
     if request.method != "POST":
-        return _redirect(tab_url, "group-role-mappings")
+        return HttpResponseRedirect(tab_url)
     form = GroupRoleMappingForm(request.POST)
     if form.is_valid():
+        data = form.cleaned_data
         try:
             mapping = org_services.group_role_mapping_set(
-                organization=org, idp_group_name=form.cleaned_data["idp_group_name"],
-                role=form.cleaned_data["role"], actor=_actor(request),
+                organization=org, idp_group_name=data["idp_group_name"], role=data["role"],
+                actor=_actor(request), replace=data["replace"],
             )
+        except org_services.MappingExists as exists:
+            context = admin.sso_context(
+                request, org, tab="provisioning", title="Replace group role mapping",
+                crumbs=[("Provisioning", tab_url), ("Replace group role mapping", "")],
+                existing=exists.mapping, new_role=Role(data["role"]), form=form,
+                add_url=admin.sso_url("group_role_mapping_add", org), tab_url=tab_url,
+            )
+            return admin.sso_render(request, "group_role_mapping_replace.html", context)
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(
-                request,
-                f"Members provisioned by SCIM who have not signed in yet get the role "
-                f"{mapping.get_role_display()} when the IdP pushes the group "
-                f"“{mapping.idp_group_name}” with them.",
-            )
-            return _redirect(tab_url, "group-role-mappings")
+            rule = (f"members provisioned by SCIM who have not signed in yet get the role "
+                    f"{mapping.get_role_display()} when the IdP pushes the group "
+                    f"“{mapping.idp_group_name}” with them.")
+            messages.success(request, (
+                f"Replaced the mapping for “{mapping.idp_group_name}”: now {rule}"
+                if data["replace"] else rule[0].upper() + rule[1:]
+            ))
+            return HttpResponseRedirect(tab_url)
     return provisioning_tab(admin, request, org, mapping_form=form)
 
 
@@ -319,7 +241,7 @@ def group_role_mapping_delete(
     if request.method == "POST":
         org_services.group_role_mapping_delete(mapping=mapping, actor=_actor(request))
         messages.success(request, f"Deleted the mapping for “{mapping.idp_group_name}”.")
-        return _redirect(tab_url, "group-role-mappings")
+        return HttpResponseRedirect(tab_url)
     context = admin.sso_context(
         request, org, tab="provisioning", title="Delete group role mapping",
         crumbs=[("Provisioning", tab_url), ("Delete group role mapping", "")],

@@ -3,7 +3,8 @@
 ``ScimTokenAuthentication``: the bearer token decides the organization. 401 (with
 ``WWW-Authenticate: Bearer``) when the token is missing, unknown, expired or revoked. The lookup
 is by SHA-256 digest and the decisive comparison is constant-time (``scim_token_authenticate``).
-The permissions then answer 403 when the organization's plan lacks SCIM or SCIM is turned off.
+The permissions then answer 403 when the organization's plan lacks SCIM, SCIM is turned off, or
+SAML SSO is not active (provisioned members could not sign in).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ObjectDoesNotExist
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 
@@ -71,3 +73,19 @@ class ScimTurnedOn(BasePermission):
 
     def has_permission(self, request: Any, view: Any) -> bool:
         return request.auth.organization.scim_enabled
+
+
+class SamlSsoActive(BasePermission):
+    """Members an IdP provisions sign in only through SAML, so while the organization's SAML
+    connection is inactive every SCIM call is refused (enabling SCIM needs it too). The
+    connection comes with the token's lookup (``scim_token_authenticate``): no extra query."""
+
+    message = ("SAML SSO is not active for this organization: provisioned members could not "
+               "sign in.")
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        try:
+            connection = request.auth.organization.saml_connection
+        except ObjectDoesNotExist:
+            return False
+        return connection.is_active

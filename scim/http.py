@@ -1,6 +1,6 @@
 """The SCIM HTTP pipeline on DRF: every /scim/v2 view derives from ``ScimView``.
 
-DRF runs, in order: bearer-token authentication (401), the plan and toggle permissions (403),
+DRF runs, in order: bearer-token authentication (401), the plan, toggle and SAML permissions (403),
 the per-token throttle (429), then the handler, or 405 for a method this address does not
 answer. Bodies are parsed and answers rendered as ``application/scim+json`` (``scim.media``),
 and every exception becomes an RFC 7644 error body (``scim.errors.scim_exception_handler``).
@@ -21,7 +21,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from scim.auth import PlanIncludesScim, ScimContext, ScimTokenAuthentication, ScimTurnedOn
+from scim.auth import (
+    PlanIncludesScim,
+    SamlSsoActive,
+    ScimContext,
+    ScimTokenAuthentication,
+    ScimTurnedOn,
+)
 from scim.errors import SCIM_CONTENT_TYPE, ScimError, scim_exception_handler
 from scim.media import ScimContentNegotiation, ScimJSONParser, ScimJSONRenderer
 from scim.throttling import ScimTokenThrottle
@@ -30,7 +36,7 @@ from scim.throttling import ScimTokenThrottle
 @method_decorator(csrf_exempt, name="dispatch")
 class ScimView(APIView):
     authentication_classes = [ScimTokenAuthentication]
-    permission_classes = [PlanIncludesScim, ScimTurnedOn]
+    permission_classes = [PlanIncludesScim, ScimTurnedOn, SamlSsoActive]
     throttle_classes = [ScimTokenThrottle]
     parser_classes = [ScimJSONParser]
     renderer_classes = [ScimJSONRenderer]

@@ -39,6 +39,14 @@ class ScimToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", help_text="Empty when an operator revoked it from the shell.",
+    )
+    # Set when the token was rotated: the new token; this one then works until expires_at.
+    replaced_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+    )
     expiry_notified_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScimTokenQuerySet.as_manager()

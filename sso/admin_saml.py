@@ -23,12 +23,19 @@ from sso import saml, services
 from sso.admin_forms import SamlSettingsForm
 from sso.exceptions import SamlSettingsInvalid
 from sso.saml import ATTRIBUTE_STATEMENTS, CertificateError, certificate_check
-from sso.selectors import saml_connection_for, sso_enforcement_ready
+from sso.selectors import (
+    account_is_operator,
+    saml_connection_for,
+    scim_member_count,
+    sso_enforcement_ready,
+)
 
 if TYPE_CHECKING:
     from orgs.admin_pages import OrganizationPageHost as SsoAdmin
 
 ACTIONS = ("settings", "activate", "deactivate", "enforce", "unenforce")
+# Actions whose GET is a confirmation page (the change is still the POST).
+CONFIRMED_ACTIONS = frozenset({"deactivate"})
 
 
 def saml_tab(
@@ -60,6 +67,7 @@ def saml_tab(
         form=form,
         enforce_ready=bool(conn and sso_enforcement_ready(conn)),
         test_login_url=reverse("sso:login", args=[org.slug]) + "?" + urlencode({"next": tab_url}),
+        operator=account_is_operator(request.user),
         action_urls={a: admin.sso_url(f"saml_{a}", org) for a in ACTIONS},
     )
     return admin.sso_render(request, "sso_saml.html", context, status=status)
@@ -68,9 +76,13 @@ def saml_tab(
 def saml_action(
     admin: SsoAdmin, request: HttpRequest, org: Organization, *, action: str
 ) -> HttpResponse:
-    """POST only: save settings, (de)activate, or turn enforcement on or off."""
+    """POST: save settings, (de)activate, or turn enforcement on or off. GET of "deactivate"
+    is its confirmation page. Redirects go to the tab without an #anchor, so the message at
+    the top of the page is what the admin sees."""
     actor = Actor.for_user(request.user, request)
     tab_url = admin.sso_url("sso_saml", org)
+    if action == "deactivate" and request.method != "POST":
+        return saml_deactivate_confirm(admin, request, org)
     if action == "settings":
         form = SamlSettingsForm(request.POST)
         if not form.is_valid():
@@ -87,15 +99,20 @@ def saml_action(
         messages.success(
             request, "SAML settings saved. Activate SAML SSO, then use Test login to check them."
         )
-        return HttpResponseRedirect(tab_url + "#saml-settings")
-    calls = {
-        "activate": (services.saml_connection_activate, "SAML SSO is active."),
-        "deactivate": (services.saml_connection_deactivate, "SAML SSO is deactivated."),
-    }
+        return HttpResponseRedirect(tab_url)
     try:
-        if action in calls:
-            fn, done = calls[action]
-            fn(organization=org, actor=actor)
+        if action == "activate":
+            services.saml_connection_activate(organization=org, actor=actor)
+            done = "SAML SSO is active."
+        elif action == "deactivate":
+            conn = services.saml_connection_deactivate(
+                organization=org, actor=actor,
+                scim_acknowledged=request.POST.get("scim_acknowledged") == "1",
+            )
+            done = "SAML SSO is deactivated."
+            if org.scim_enabled and not conn.is_active:
+                done += (" SCIM provisioning stays on, but every SCIM call is refused (403) until "
+                         "SAML SSO is active again.")
         else:
             enforced = action == "enforce"
             services.organization_set_sso_enforced(
@@ -109,4 +126,21 @@ def saml_action(
         messages.error(request, exc.message)
     else:
         messages.success(request, done)
-    return HttpResponseRedirect(tab_url + "#saml-status")
+    return HttpResponseRedirect(tab_url)
+
+
+def saml_deactivate_confirm(
+    admin: SsoAdmin, request: HttpRequest, org: Organization
+) -> HttpResponse:
+    """What deactivating SAML SSO does (more, while SCIM provisioning is on), before the POST."""
+    tab_url = admin.sso_url("sso_saml", org)
+    context = admin.sso_context(
+        request, org, tab="saml", title="Deactivate SAML SSO",
+        crumbs=[("SAML", tab_url), ("Deactivate SAML SSO", "")],
+        connection=saml_connection_for(organization=org),
+        scim_consequence=services.scim_stops_without_saml(org) if org.scim_enabled else "",
+        scim_members=scim_member_count(organization=org) if org.scim_enabled else 0,
+        deactivate_url=admin.sso_url("saml_deactivate", org),
+        tab_url=tab_url,
+    )
+    return admin.sso_render(request, "saml_deactivate_confirm.html", context)

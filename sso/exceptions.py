@@ -28,8 +28,10 @@ REFUSAL_MESSAGES = {
     "deactivated": "Your access to this organization has been removed. Contact your "
     "administrator.",
     "no_access": "Your role in this organization gives no access.",
-    "operator": "Roster operators sign in with their password, not through an organization's "
-    "single sign-on.",
+    "operator": "Roster operators (superusers) sign in with their password, never through an "
+    "organization's single sign-on, so an operator cannot use Test login. To test SAML SSO, log "
+    "in to Roster as an admin of this organization who is not an operator and press Test login "
+    "again.",
     "ambiguous_user": "Several members of this organization use this email address, so it "
     "cannot tell which one you are. Ask your administrator to have the identity provider send "
     "your username as the SAML NameID.",

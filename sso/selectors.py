@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from orgs.models import Membership, Organization
+from orgs.models import Membership, MembershipSource, Organization
 from orgs.plans import Feature
 from sso.models import SamlConnection
+
+
+def account_is_operator(account: object) -> bool:
+    """Operators (superusers, users with Django permissions) never sign in through an
+    organization's SSO: an organization's IdP must never make an operator session."""
+    return bool(
+        account.is_superuser  # type: ignore[attr-defined]
+        or account.user_permissions.exists()  # type: ignore[attr-defined]
+        or account.groups.exists()  # type: ignore[attr-defined]
+    )
 
 
 def saml_connection_for(*, organization: Organization) -> SamlConnection | None:
@@ -71,3 +81,10 @@ def account_setup_blocker(*, user: object, scope: frozenset[str] | None) -> Orga
     if home is None or str(home.pk) in scope:
         return None
     return home
+
+
+def scim_member_count(*, organization: Organization) -> int:
+    """Active members an IdP provisioned: who could not sign in while SAML SSO is off."""
+    return Membership.objects.filter(
+        organization=organization, source=MembershipSource.SCIM, is_active=True
+    ).count()

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from orgs.audit import Actor
 from orgs.models import Organization
-from orgs.permissions import session_org_scope, session_org_scope_add
+from orgs.permissions import can_administer, session_org_scope, session_org_scope_add
 from orgs.text import text_problem
 from sso import saml, services
 from sso.assertions import AssertionRefused, assertion_check
@@ -50,15 +50,39 @@ def _active_connection(org: Organization) -> SamlConnection | None:
     return saml_connection_usable(organization=org)
 
 
+def saml_tab_url(
+    request: HttpRequest, org: Organization, pending: SamlPendingRequest | None = None
+) -> str:
+    """The SAML tab of ``org`` for an admin who pressed its Test login, else "".
+
+    The IdP's POST to the ACS is cross-site, so the admin's session cookie rarely comes with
+    it: the login started by Test login says so itself (its ``next`` is the tab). The admin
+    page is composed by ``console``, so its URL may be absent."""
+    try:
+        tab = reverse("admin:orgs_organization_sso_saml", args=[org.pk])
+    except NoReverseMatch:
+        return ""
+    if pending is not None and pending.organization_id == org.pk and pending.next_url == tab:
+        return tab
+    if request.user.is_authenticated and can_administer(request, org):
+        return tab
+    return ""
+
+
 def _refused_page(
-    request: HttpRequest, org: Organization, error: LoginRefused, status: int = 403
+    request: HttpRequest, org: Organization, error: LoginRefused, status: int = 403,
+    pending: SamlPendingRequest | None = None,
 ) -> HttpResponse:
+    """Why, and the way back: the SAML tab for its admins, the org's sign-in for anyone."""
+    if pending is None and request.method == "POST":  # refused before it was used up
+        pending = state.saml_pending_request_find(relay_state=request.POST.get("RelayState", ""))
     return render(
         request,
         "sso/refused.html",
         {"organization": org, "message": error.message, "reason": error.reason,
-         "can_retry": error.reason in RETRYABLE,
-         "login_url": reverse("sso:login", args=[org.slug])},
+         "can_retry": error.reason in RETRYABLE, "status": status,
+         "login_url": reverse("sso:login", args=[org.slug]),
+         "back_url": saml_tab_url(request, org, pending), "back_label": "Back to the SAML tab"},
         status=status,
     )
 
@@ -210,6 +234,7 @@ def acs(request: HttpRequest, slug: str) -> HttpResponse:
         return refuse("connection_inactive", "", 403)
     if not request.POST.get("SAMLResponse"):
         return refuse("invalid_response", "No SAMLResponse in the POST.", 400)
+    pending = None
     try:
         identity, pending = _verified_identity(request, org, conn, actor)
         outcome = services.saml_login_complete(
@@ -217,7 +242,7 @@ def acs(request: HttpRequest, slug: str) -> HttpResponse:
             session_user=request.user if request.user.is_authenticated else None,
         )
     except LoginRefused as error:
-        return _refused_page(request, org, error)
+        return _refused_page(request, org, error, pending=pending)
 
     if outcome.confirm_link_to is not None:
         # Signed in to an account another organization uses: link only once they confirm.

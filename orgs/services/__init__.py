@@ -6,6 +6,7 @@ change looks the same in the audit log whoever made it. Errors are
 ``orgs.exceptions.DomainError``s. Callers import from here: ``from orgs import services``.
 """
 
+from orgs.services.checks import IDP_OWNED, idp_owns
 from orgs.services.groups import (
     group_change_members,
     group_create,
@@ -26,14 +27,17 @@ from orgs.services.memberships import (
 )
 from orgs.services.organizations import organization_create, organization_update_settings
 from orgs.services.role_mappings import (
+    MappingExists,
     group_role_mapping_delete,
     group_role_mapping_set,
     memberships_apply_group_role_mappings,
     role_for_new_member,
 )
-from orgs.services.users import user_get_or_create
+from orgs.services.users import user_get_or_create, user_password_login_ensure
 
 __all__ = [
+    "IDP_OWNED",
+    "MappingExists",
     "account_claimable",
     "group_change_members",
     "group_create",
@@ -42,6 +46,7 @@ __all__ = [
     "group_role_mapping_set",
     "group_set_members",
     "group_update",
+    "idp_owns",
     "membership_accept",
     "membership_add",
     "membership_change_role",
@@ -55,4 +60,5 @@ __all__ = [
     "organization_update_settings",
     "role_for_new_member",
     "user_get_or_create",
+    "user_password_login_ensure",
 ]

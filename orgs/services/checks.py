@@ -11,9 +11,14 @@ from orgs.exceptions import (
     AlreadyExists,
     InvalidInput,
     LastAdminError,
+    PreconditionFailed,
 )
 from orgs.models import (
+    ActorKind,
+    Group,
+    GroupSource,
     Membership,
+    MembershipSource,
     Organization,
     Role,
     User,
@@ -88,4 +93,27 @@ def guard_last_admin(membership: Membership, *, doing: str) -> None:
         raise LastAdminError(
             f"Cannot {doing} {membership.email}: they are the last active admin of "
             f"{membership.organization.name}."
+        )
+
+
+IDP_OWNED = "Okta manages these fields"
+
+
+def idp_owns(obj: Membership | Group) -> bool:
+    """Whether the organization's IdP owns what it pushed of this member or group: it was
+    provisioned through SCIM and provisioning is on, so the IdP's next push would undo an
+    edit made in Roster. With SCIM off, nothing pushes, and admins may change it here."""
+    source = MembershipSource.SCIM if isinstance(obj, Membership) else GroupSource.SCIM
+    return obj.source == source and obj.organization.scim_enabled
+
+
+def guard_idp_owned(obj: Membership | Group, actor: Any, *, what: str, where: str) -> None:
+    """Refuse a change of IdP-owned fields by anyone but the IdP's SCIM token.
+
+    ``what`` names the fields ("the email and names of jane@…"), ``where`` what to do in the
+    IdP instead."""
+    if actor.kind != ActorKind.SCIM_TOKEN and idp_owns(obj):
+        raise PreconditionFailed(
+            f"{IDP_OWNED} (SCIM): {what} come from your identity provider, whose next push "
+            f"would undo a change made here. {where}"
         )

@@ -16,9 +16,11 @@ from orgs.exceptions import (
 from orgs.models import (
     Group,
     GroupMember,
+    GroupSource,
     Membership,
     Organization,
 )
+from orgs.services.checks import guard_idp_owned
 from orgs.services.updates import model_update
 
 
@@ -41,13 +43,15 @@ def group_create(
     display_name: str,
     actor: Actor,
     external_id: str = "",
+    source: str = GroupSource.MANUAL,
     action: str = "group.created",
 ) -> Group:
     name = _check_display_name(organization, display_name)
     try:
         with transaction.atomic():
             group = Group.objects.create(
-                organization=organization, display_name=name, external_id=external_id or ""
+                organization=organization, display_name=name, external_id=external_id or "",
+                source=source,
             )
     except IntegrityError as exc:
         raise AlreadyExists(f"A group named {name!r} already exists.") from exc
@@ -67,6 +71,8 @@ def group_update(
     g = Group.objects.select_for_update().select_related("organization").get(pk=group.pk)
     data: dict[str, str] = {}
     if display_name is not None and display_name.strip() != g.display_name:
+        guard_idp_owned(g, actor, what=f"the name of the group “{g.display_name}”",
+                        where="Rename it in Okta (Push Groups).")
         data["display_name"] = _check_display_name(g.organization, display_name, exclude_pk=g.pk)
     if external_id is not None:
         data["external_id"] = external_id

@@ -27,6 +27,7 @@ from orgs.services.checks import (
     clean_external_id,
     clean_name,
     clean_user_name,
+    guard_idp_owned,
     guard_last_admin,
     lock_membership,
 )
@@ -166,6 +167,9 @@ def membership_update_profile(
     if external_id is not None:
         new["external_id"] = clean_external_id(external_id)
     moved = {k: v for k, v in new.items() if getattr(m, k) != v}
+    if moved:
+        guard_idp_owned(m, actor, what=f"the profile of {m.email} (userName, names, emails)",
+                        where="Change them in Okta.")
     check_idp_keys(m.organization, exclude_pk=m.pk, user_name=moved.get("scim_user_name", ""),
                    external_id=moved.get("external_id", ""))
     try:
@@ -210,8 +214,13 @@ def membership_deactivate(
     must stop. Removal and demotion are the changes that are refused.
     """
     m = lock_membership(membership)
-    if model_update(m, {"is_active": False}):
-        audit_record(organization=m.organization, actor=actor, action=action, target=m)
+    if not m.is_active:
+        return m
+    guard_idp_owned(m, actor, what=f"whether {m.email} is active (SCIM's active)",
+                    where="Deactivate them in Okta (unassign the Roster app); access then stops "
+                          "at once.")
+    model_update(m, {"is_active": False})
+    audit_record(organization=m.organization, actor=actor, action=action, target=m)
     return m
 
 
@@ -220,8 +229,12 @@ def membership_reactivate(
     *, membership: Membership, actor: Actor, action: str = "membership.reactivated"
 ) -> Membership:
     m = lock_membership(membership)
-    if model_update(m, {"is_active": True}):
-        audit_record(organization=m.organization, actor=actor, action=action, target=m)
+    if m.is_active:
+        return m
+    guard_idp_owned(m, actor, what=f"whether {m.email} is active (SCIM's active)",
+                    where="Reactivate them in Okta (assign the Roster app again).")
+    model_update(m, {"is_active": True})
+    audit_record(organization=m.organization, actor=actor, action=action, target=m)
     return m
 
 

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from orgs.audit import Actor, audit_record
 from orgs.exceptions import (
+    AlreadyExists,
     InvalidInput,
     LastAdminError,
 )
@@ -30,29 +31,48 @@ from orgs.services.checks import (
 logger = logging.getLogger(__name__)
 
 
+class MappingExists(AlreadyExists):
+    """The IdP group name (compared case-insensitively) is already mapped to another role."""
+
+    def __init__(self, mapping: GroupRoleMapping, role: str) -> None:
+        super().__init__(
+            f"“{mapping.idp_group_name}” is already mapped to {mapping.get_role_display()}. "
+            f"Replace it to map it to {Role(role).label} instead."
+        )
+        self.mapping = mapping
+
+
 @transaction.atomic
 def group_role_mapping_set(
-    *, organization: Organization, idp_group_name: str, role: str, actor: Actor
+    *, organization: Organization, idp_group_name: str, role: str, actor: Actor,
+    replace: bool = False,
 ) -> GroupRoleMapping:
+    """Map an IdP group name to a role. Names are compared case-insensitively, so "OKTA
+    ADMINS" is the mapping "Okta Admins": changing its role needs ``replace`` (the admin
+    confirmed it), else ``MappingExists``. The audit event records the role it replaced."""
     name = (idp_group_name or "").strip()
     if not name:
         raise InvalidInput("An IdP group name is required.")
     check_role(role)
-    mapping = GroupRoleMapping.objects.filter(
+    mapping = GroupRoleMapping.objects.select_for_update().filter(
         organization=organization, idp_group_name__iexact=name
     ).first()
+    data: dict[str, Any] = {"idp_group_name": name, "role": role}
     if mapping is None:
         mapping = GroupRoleMapping.objects.create(
             organization=organization, idp_group_name=name, role=role
         )
     elif mapping.role == role:
         return mapping
+    elif not replace:
+        raise MappingExists(mapping, role)
     else:
+        data |= {"idp_group_name": mapping.idp_group_name, "replaced_role": mapping.role}
         mapping.role = role
         mapping.save(update_fields=["role"])
     audit_record(
         organization=organization, actor=actor, action="org.group_role_mapping.set",
-        target=mapping, data={"idp_group_name": name, "role": role},
+        target=mapping, data=data,
     )
     return mapping
 

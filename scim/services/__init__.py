@@ -1,6 +1,7 @@
-"""The only writers of the ``scim`` app, one module per noun: SCIM tokens (``tokens``) and
-their expiry notices (``token_notices``), the SCIM toggle (``toggle``), the SCIM profile
-(``profiles``) and what an IdP's push does to members and groups (``provisioning``).
+"""The only writers of the ``scim`` app, one module per noun: SCIM tokens (``tokens``: create,
+rotate, revoke) and their expiry notices (``token_notices``), the SCIM toggle (``toggle``), the
+SCIM profile (``profiles``) and what an IdP's push does to members and groups
+(``provisioning``).
 Callers import from here: ``from scim import services``.
 """
 
@@ -8,6 +9,9 @@ from scim.services.profiles import scim_profile_update
 from scim.services.toggle import organization_scim_enable_blocker, organization_set_scim_enabled
 from scim.services.token_notices import ExpiryNotice, scim_token_notify_expiring
 from scim.services.tokens import (
+    DEFAULT_ROTATION_OVERLAP,
+    DESCRIPTION_MAX_LENGTH,
+    MAX_ROTATION_OVERLAP,
     MAX_TTL_DAYS,
     PREFIX_LENGTH,
     TOKEN_PREFIX,
@@ -16,9 +20,13 @@ from scim.services.tokens import (
     scim_token_authenticate,
     scim_token_create,
     scim_token_revoke,
+    scim_token_rotate,
 )
 
 __all__ = [
+    "DEFAULT_ROTATION_OVERLAP",
+    "DESCRIPTION_MAX_LENGTH",
+    "MAX_ROTATION_OVERLAP",
     "MAX_TTL_DAYS",
     "PREFIX_LENGTH",
     "TOKEN_PREFIX",
@@ -32,4 +40,5 @@ __all__ = [
     "scim_token_create",
     "scim_token_notify_expiring",
     "scim_token_revoke",
+    "scim_token_rotate",
 ]

@@ -20,7 +20,7 @@ from django.db import transaction
 from orgs import services as orgs_services
 from orgs.audit import Actor
 from orgs.exceptions import NotFound
-from orgs.models import Group, Membership, MembershipSource, Organization
+from orgs.models import Group, GroupSource, Membership, MembershipSource, Organization
 from scim.services.profiles import scim_profile_update
 
 
@@ -167,7 +167,7 @@ def scim_group_create(
 ) -> Group:
     group = orgs_services.group_create(
         organization=organization, display_name=display_name, external_id=external_id,
-        actor=actor, action="scim.group.created",
+        actor=actor, source=GroupSource.SCIM, action="scim.group.created",
     )
     members = frozenset(member_ids)
     if members:

@@ -83,7 +83,8 @@ def _notify_one(
 
 def scim_token_notify_expiring(*, within_days: int, actor: Actor) -> list[ExpiryNotice]:
     """Email the active, accepted admins of each organization whose active SCIM token expires
-    within ``within_days`` days and has not been notified yet; mark and audit each token.
+    within ``within_days`` days and has not been notified yet (a rotated token's end is no
+    news); mark and audit each token.
 
     Idempotent: a notified token is never notified again. Each token is its own transaction,
     so one failed email neither undoes nor blocks the others.
@@ -97,6 +98,8 @@ def scim_token_notify_expiring(*, within_days: int, actor: Actor) -> list[Expiry
         ScimToken.objects.usable(now).select_related("organization")
         .filter(
             expiry_notified_at__isnull=True, expires_at__lte=now + timedelta(days=within_days),
+            # A rotated token ends on purpose; the token that replaced it has its own expiry.
+            replaced_by__isnull=True,
         )
         .order_by("expires_at", "id")
     )

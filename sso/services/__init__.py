@@ -6,11 +6,13 @@ Callers import from here: ``from sso import services``.
 
 from sso.services.accounts import account_setup_complete, setup_elsewhere_message
 from sso.services.connections import (
+    ScimStillOn,
     organization_set_sso_enforced,
     saml_connection_activate,
     saml_connection_deactivate,
     saml_connection_save,
     saml_settings_validate,
+    scim_stops_without_saml,
 )
 from sso.services.logins import (
     LoginOutcome,
@@ -25,6 +27,7 @@ from sso.services.logins import (
 __all__ = [
     "LoginOutcome",
     "SamlIdentity",
+    "ScimStillOn",
     "account_setup_complete",
     "organization_set_sso_enforced",
     "password_login_refuse",
@@ -36,5 +39,6 @@ __all__ = [
     "saml_login_complete",
     "saml_login_refuse",
     "saml_settings_validate",
+    "scim_stops_without_saml",
     "setup_elsewhere_message",
 ]

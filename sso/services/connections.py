@@ -124,18 +124,48 @@ def saml_connection_activate(*, organization: Organization, actor: Actor) -> Sam
     return conn
 
 
+def scim_stops_without_saml(organization: Organization) -> str:
+    """What deactivating SAML does while SCIM provisioning is on, for the confirmation."""
+    return (
+        f"SCIM provisioning is on for {organization.name}: while SAML SSO is off, every SCIM "
+        "call from your identity provider is refused (403) and the members it provisioned "
+        "cannot sign in."
+    )
+
+
+class ScimStillOn(PreconditionFailed):
+    """Deactivating SAML while SCIM is on needs the caller's explicit acknowledgement."""
+
+    code = "scim_still_on"
+
+
 @transaction.atomic
-def saml_connection_deactivate(*, organization: Organization, actor: Actor) -> SamlConnection:
-    """Stop SAML logins. Refused while SSO is enforced: nobody but superusers could log in."""
+def saml_connection_deactivate(
+    *, organization: Organization, actor: Actor, scim_acknowledged: bool = False
+) -> SamlConnection:
+    """Stop SAML logins. Refused while SSO is enforced: nobody but superusers could log in.
+
+    While SCIM provisioning is on, refused unless ``scim_acknowledged``: provisioned members
+    sign in only through SAML, so SCIM calls are refused until it is active again
+    (``scim.auth.SamlSsoActive``). The SAML tab's confirmation page and ``manage.py saml
+    deactivate --yes`` acknowledge it."""
     conn = _lock_connection(organization)
     if conn is None or not conn.is_active:
         raise PreconditionFailed("SAML SSO is not active.")
     org = Organization.objects.select_for_update().get(pk=organization.pk)
     if org.sso_enforced:
         raise PreconditionFailed("Turn off “Enforce SAML SSO” before deactivating SAML SSO.")
+    if org.scim_enabled and not scim_acknowledged:
+        raise ScimStillOn(
+            scim_stops_without_saml(org) + " Confirm to deactivate SAML SSO anyway, or turn "
+            "SCIM provisioning off first."
+        )
     conn.is_active = False
     conn.save(update_fields=["is_active", "updated_at"])
-    audit_record(organization=org, actor=actor, action="sso.saml.deactivated", target=conn)
+    audit_record(
+        organization=org, actor=actor, action="sso.saml.deactivated", target=conn,
+        data={"scim_enabled": org.scim_enabled},
+    )
     return conn
 
 

@@ -26,6 +26,7 @@ from orgs.models import (
 from orgs.text import clean_for_column
 from sso.exceptions import REFUSAL_MESSAGES, LoginRefused
 from sso.models import SamlConnection
+from sso.selectors import account_is_operator
 
 logger = logging.getLogger(__name__)
 
@@ -93,12 +94,6 @@ def saml_login_refuse(
     logger.info("SAML login refused for org %s: %s", organization.slug, reason)
     message = REFUSAL_MESSAGES.get(reason, "Sign-in refused.").format(detail=detail)
     return LoginRefused(reason, message)
-
-
-def _is_operator(account: User) -> bool:
-    return bool(
-        account.is_superuser or account.user_permissions.exists() or account.groups.exists()
-    )
 
 
 def _find_membership(
@@ -186,7 +181,7 @@ def saml_login_complete(
     account, account_email, confirm = _account_for(
         org, membership, email=email, session_user=session_user, actor=actor
     )
-    if account is not None and _is_operator(account):
+    if account is not None and account_is_operator(account):
         # An org's IdP is its admin's to control: it must never make an operator session.
         raise saml_login_refuse(organization=org, reason="operator", actor=actor, email=email)
     if account is not None and not account.is_active:
@@ -229,7 +224,7 @@ def saml_link_confirm(
         m.role == Role.NO_ACCESS
     ):
         raise PreconditionFailed("This link is no longer possible. Sign in again.")
-    if _is_operator(user) or not user.is_active:
+    if account_is_operator(user) or not user.is_active:
         raise PreconditionFailed("This account cannot be signed in through single sign-on.")
     return _signed_in(connection, m, user, actor)
 

@@ -142,8 +142,11 @@ def test_member_created_first_gets_the_mapped_role_at_the_first_group_push(
 def test_scim_activity_on_the_tab_shows_the_mapped_role(admin_client_, url, org, okta, mapped):
     uid = okta.create_user("new.admin@okta.local")
     okta.push_group("Roster Admins", uid)
-    response = admin_client_.get(url("sso_provisioning", org), {"action": "scim.user.role_changed"})
-    assert [e.target_id for e in response.context["events"]] == [uid]
+    response = admin_client_.get(url("scim_activity", org), {"action": "scim.user.role_changed"})
+    [row] = response.context["activity"]
+    assert "scim.user.role_changed" in row.actions
+    assert ("Role", "Member", "Admin") in [(c.field, c.before, c.after) for c in row.changes]
+    assert "Mapped from “Roster Admins”" in row.notes
 
 
 def test_highest_mapped_role_wins_and_unmapped_groups_change_nothing(okta, mapped):

@@ -28,14 +28,42 @@ def test_add_mapping_is_used_for_new_members(admin_client_, url, org, org_admin)
     assert role_for_new_member(organization=org, group_names=["roster admins"]) == Role.ADMIN
 
 
-def test_adding_an_existing_name_changes_its_role(admin_client_, url, org):
-    GroupRoleMappingFactory(organization=org, idp_group_name="Engineers", role=Role.MEMBER)
-    admin_client_.post(
-        url("group_role_mapping_add", org), {"idp_group_name": "ENGINEERS", "role": "admin"}
+def test_an_existing_name_is_replaced_only_after_confirmation(admin_client_, url, org):
+    """Names compare ignoring case: "OKTA ADMINS" is the mapping "Okta Admins". Adding it with
+    another role asks first and changes nothing; confirming replaces it and says so."""
+    GroupRoleMappingFactory(organization=org, idp_group_name="Okta Admins", role=Role.ADMIN)
+    confirm = admin_client_.post(
+        url("group_role_mapping_add", org), {"idp_group_name": "OKTA ADMINS", "role": "member"}
+    )
+    html = confirm.content.decode()
+    assert "“Okta Admins” is already mapped to Admin." in html
+    assert "Yes, replace the mapping" in html
+    assert list(GroupRoleMapping.objects.values_list("idp_group_name", "role")) == [
+        ("Okta Admins", Role.ADMIN)
+    ]
+    assert not AuditEvent.objects.exists()
+    done = admin_client_.post(
+        url("group_role_mapping_add", org),
+        {"idp_group_name": "OKTA ADMINS", "role": "member", "replace": "on"}, follow=True,
+    )
+    assert "Replaced the mapping for “Okta Admins”: now members provisioned by SCIM" in (
+        done.content.decode()
     )
     assert list(GroupRoleMapping.objects.values_list("idp_group_name", "role")) == [
-        ("Engineers", Role.ADMIN)
+        ("Okta Admins", Role.MEMBER)
     ]
+    event = AuditEvent.objects.get()
+    assert event.data == {"idp_group_name": "Okta Admins", "role": "member",
+                          "replaced_role": "admin"}
+
+
+def test_adding_the_same_mapping_again_changes_nothing(admin_client_, url, org):
+    GroupRoleMappingFactory(organization=org, idp_group_name="Engineers", role=Role.ADMIN)
+    response = admin_client_.post(
+        url("group_role_mapping_add", org), {"idp_group_name": "ENGINEERS", "role": "admin"}
+    )
+    assert response.status_code == 302
+    assert not AuditEvent.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -121,7 +121,11 @@ def test_enabled_scim_can_still_be_turned_off_after_saml_is_deactivated(
     toggle = _toggle_html(tab)
     assert 'aria-checked="true"' in toggle
     assert f'href="{url("scim_disable", org)}"' in toggle
-    assert "could not be turned on again" in tab.content.decode()
+    # The overview says what that means now (SCIM calls are refused), once.
+    assert "SCIM is on, but SAML SSO is not active:</strong> every SCIM call is refused (403)" in (
+        tab.content.decode()
+    )
+    assert "could not be turned on again" not in tab.content.decode()
     admin_client_.post(url("scim_disable", org))
     org.refresh_from_db()
     assert org.scim_enabled is False
@@ -130,7 +134,8 @@ def test_enabled_scim_can_still_be_turned_off_after_saml_is_deactivated(
 def test_tab_shows_the_scim_url(admin_client_, url, org, settings):
     settings.BASE_URL = "https://roster.example.com"
     html = admin_client_.get(url("sso_provisioning", org)).content.decode()
-    assert "<code>https://roster.example.com/scim/v2</code>" in html
+    assert '<code id="scim-url">https://roster.example.com/scim/v2</code>' in html
+    assert '<button type="button" class="button" data-copy="scim-url"' in html  # a Copy button
 
 
 def test_the_toggle_takes_effect_at_once_for_the_scim_api_and_keeps_everything(

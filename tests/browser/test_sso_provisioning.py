@@ -37,8 +37,7 @@ DOCS_SCREENS = {
     "scim-enabled": "scim-enabled",
     "scim-manage-tokens": "scim-manage-tokens",
     "scim-new-token-blurred": "scim-new-token",
-    "scim-activity": "scim-activity",
-}
+}  # docs/screenshots/scim-activity.png comes from test_readme_walk
 
 
 def shot(screenshot, page, name: str) -> None:
@@ -216,16 +215,21 @@ def test_org_admin_connects_okta_on_the_sso_page(page: Page, live_server, settin
     status, body = scim_call(f"{scim_url}/Users", fresh)
     assert status == 403, body
 
-    # SCIM activity on the tab shows what happened, newest first, filterable by action.
-    actions = page.locator("#scim-activity tbody td:nth-child(2)").all_inner_texts()
-    assert actions[:3] == ["org.scim.disabled", "scim.token.created", "scim.token.revoked"]
+    # SCIM activity: the latest requests on the tab in words, all of them on their own page,
+    # newest first, filterable by action.
+    labels = page.locator("#scim-activity tbody td.activity-label strong").all_inner_texts()
+    assert labels[:3] == ["SCIM provisioning disabled", "SCIM token created",
+                          "SCIM token revoked"]
+    page.get_by_role("link", name="All SCIM activity, with filters").click()
+    rows = page.locator("#scim-activity tbody tr")
+    actions = [a for row in rows.all() for a in row.get_attribute("data-actions").split()]
     assert actions[-2:] == ["scim.token.created", "org.scim.enabled"]
     assert "scim.user.created" in actions
     assert "scim.user.role_changed" in actions
     page.get_by_label("Action:").select_option("scim.user.created")
     page.get_by_role("button", name="Filter").click()
-    rows = page.locator("#scim-activity tbody tr")
     expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("Member provisioned")
     expect(rows).to_contain_text("test.user@okta.local")
     expect(rows).to_contain_text("SCIM token rst_scim_")
     shot(screenshot, page, "scim-activity")

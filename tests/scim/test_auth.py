@@ -45,7 +45,8 @@ def test_unknown_token(client, org):
 
 
 def test_expired_token(client, org):
-    created = scim_token_create(organization=org, actor=Actor.system(), ttl_days=1)
+    created = scim_token_create(organization=org, actor=Actor.system(), ttl_days=1,
+                                description="Okta")
     ScimToken.objects.filter(pk=created.token.pk).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
@@ -54,7 +55,7 @@ def test_expired_token(client, org):
 
 
 def test_revoked_token(client, org):
-    created = scim_token_create(organization=org, actor=Actor.system())
+    created = scim_token_create(organization=org, actor=Actor.system(), description="Okta")
     scim = ScimClient(client, created.plaintext)
     assert scim.get("/Users").status_code == 200
     scim_token_revoke(token=created.token, actor=Actor.system())
@@ -104,10 +105,11 @@ def test_the_token_decides_the_organization(org, other_org, token, other_token):
 def test_token_problems_are_401_before_any_403(client, org):
     """An expired or revoked token is 401 even where SCIM is off or the plan lacks it: the
     client must learn that its credentials are the problem."""
-    expired = scim_token_create(organization=org, actor=Actor.system(), ttl_days=1)
+    expired = scim_token_create(organization=org, actor=Actor.system(), ttl_days=1,
+                                description="Okta")
     ScimToken.objects.filter(pk=expired.token.pk).update(
         expires_at=timezone.now() - timedelta(seconds=1))
-    revoked = scim_token_create(organization=org, actor=Actor.system())
+    revoked = scim_token_create(organization=org, actor=Actor.system(), description="Okta")
     scim_token_revoke(token=revoked.token, actor=Actor.system())
     org.scim_enabled = False
     org.plan = Plan.PRO

@@ -47,19 +47,23 @@ def test_create_prints_url_and_token_once_and_the_token_works(org, settings):
 
 
 def test_create_never_expiring(org):
-    out = run("scim_token", "create", "--org", "acme", "--ttl-days", "0")
+    out = run("scim_token", "create", "--org", "acme", "--ttl-days", "0", "--description", "Okta")
     assert "never expires" in out
     assert ScimToken.objects.get().expires_at is None
 
 
 @pytest.mark.parametrize("args,message", [
     (["--org", "nope"], "No organization with slug 'nope'."),
-    (["--org", "acme", "--ttl-days", "-1"],
+    (["--org", "acme", "--ttl-days", "-1", "--description", "Okta"],
      "The TTL must be between 0 (never expires) and 3650 days."),
-    (["--org", "acme", "--ttl-days", "5000"],
+    (["--org", "acme", "--ttl-days", "5000", "--description", "Okta"],
      "The TTL must be between 0 (never expires) and 3650 days."),
-    (["--org", "acme", "--description", "x" * 201],
-     "The description must be at most 200 characters."),
+    (["--org", "acme", "--description", "x" * 101],
+     "The description must be at most 100 characters."),
+    (["--org", "acme"], "Give the token a description"),
+    (["--org", "acme", "--description", "   "], "Give the token a description"),
+    (["--org", "acme", "--description", "Okta\u202eatkO"],
+     "The description contains a bidirectional control character (U+202E)."),
 ])
 def test_create_failures(org, args, message):
     with pytest.raises(CommandError, match=re.escape(message)):

@@ -32,7 +32,8 @@ def test_token_is_256_random_bits_behind_a_prefix_and_only_its_hash_is_stored(or
     assert row["token_hash"] == hashlib.sha256(plaintext.encode()).hexdigest()
     assert row["prefix"] == plaintext[:PREFIX_LENGTH]
     assert plaintext not in str(row) and plaintext[PREFIX_LENGTH:] not in str(row)
-    other = scim_token_create(organization=org, actor=Actor.system()).plaintext
+    other = scim_token_create(organization=org, actor=Actor.system(),
+                              description="Okta 2").plaintext
     assert other != plaintext
 
 

@@ -189,7 +189,8 @@ def test_days_must_be_a_number(scene):
 
 
 def test_service_returns_what_it_did_and_never_the_plaintext(org):
-    created = scim_token_create(organization=org, actor=Actor.operator(), ttl_days=7)
+    created = scim_token_create(organization=org, actor=Actor.operator(), ttl_days=7,
+                                description="Okta")
     admin(org, "amy@acme.example")
     MembershipFactory(organization=org, role=Role.ADMIN, status=MembershipStatus.INVITED)
     notices = scim_token_notify_expiring(within_days=7, actor=Actor.operator("cron"))
