@@ -44,3 +44,7 @@ class SamlConnectionUpdateSerializer(StrictSerializer):
         max_length=200_000, required=False, write_only=True,
         help_text="The IdP's metadata XML instead of the three idp_* fields: it fills them.")
     is_active = serializers.BooleanField(required=False)
+    scim_acknowledged = serializers.BooleanField(
+        required=False, default=False, write_only=True,
+        help_text="Deactivating while SCIM provisioning is on needs this: SCIM calls are then "
+                  "refused and provisioned members cannot sign in until SAML is active again.")

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from api.serializers.common import StrictSerializer, TextField
 from scim.models import ScimToken
 from scim.services import MAX_TTL_DAYS
+from scim.services.tokens import DESCRIPTION_MAX_LENGTH
 
 
 class ScimTokenSerializer(serializers.ModelSerializer):
@@ -24,7 +25,9 @@ class ScimTokenSerializer(serializers.ModelSerializer):
 class ScimTokenCreateSerializer(StrictSerializer):
     """A new SCIM token for the organization's IdP."""
 
-    description = TextField(max_length=200, required=False, allow_blank=True, default="")
+    description = TextField(
+        max_length=DESCRIPTION_MAX_LENGTH,
+        help_text="How admins tell tokens apart (e.g. \"Okta\"); required, as in the admin.")
     ttl_days = serializers.IntegerField(min_value=0, max_value=MAX_TTL_DAYS, default=365,
                                         help_text="0: never expires.")
 

@@ -92,5 +92,8 @@ class SamlConnectionView(ApiView):
             if data.get("is_active") is True:
                 services.saml_connection_activate(organization=organization, actor=actor)
             elif data.get("is_active") is False and connection_document(organization)["is_active"]:
-                services.saml_connection_deactivate(organization=organization, actor=actor)
+                services.saml_connection_deactivate(
+                    organization=organization, actor=actor,
+                    scim_acknowledged=data.get("scim_acknowledged", False),
+                )
         return self.answer()

@@ -45,7 +45,8 @@ ENDPOINTS = [
     ("get", "/organizations/{org}/scim-tokens/{token}/", None),
     ("post", "/organizations/{org}/scim-tokens/{token}/revoke/", None),
     ("get", "/organizations/{org}/saml-connection/", None),
-    ("patch", "/organizations/{org}/saml-connection/", {"is_active": False}),
+    ("patch", "/organizations/{org}/saml-connection/",
+     {"is_active": False, "scim_acknowledged": True}),
     ("get", "/organizations/{org}/audit-events/", None),
 ]
 ALL = [*ENDPOINTS, ("get", "/organizations/", None)]

@@ -134,3 +134,15 @@ def test_a_plan_without_saml_is_403(initech_api, new_org, idp):
     assert initech_api.get(PATH).status_code == 200  # reading is fine
     response = initech_api.patch(PATH, settings_of(idp))
     assert response.status_code == 403 and response.json() == error("feature_not_available")
+
+
+def test_deactivating_while_scim_is_on_needs_the_acknowledgement(initech_api, new_org, idp):
+    """As on the SAML tab: SCIM stops while SAML is off, so the API asks for the same consent."""
+    initech_api.patch(PATH, settings_of(idp) | {"is_active": True})
+    assert initech_api.patch("/organizations/initech/", {"scim_enabled": True}).status_code == 200
+    response = initech_api.patch(PATH, {"is_active": False})
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "scim_still_on"
+    assert SamlConnection.objects.get(organization=new_org).is_active
+    response = initech_api.patch(PATH, {"is_active": False, "scim_acknowledged": True})
+    assert response.status_code == 200 and response.json()["is_active"] is False

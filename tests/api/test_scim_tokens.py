@@ -42,18 +42,22 @@ def test_create_shows_the_token_once_and_it_provisions(api, org, org_admin, sett
 
 
 def test_create_with_defaults(api, org):
-    body = api.post("/organizations/acme/scim-tokens/", {}).json()
-    assert (body["description"], body["ttl_days"]) == ("", 365)
-    assert api.post("/organizations/acme/scim-tokens/", {"ttl_days": 0}).json()[
-        "expires_at"] is None
+    body = api.post("/organizations/acme/scim-tokens/", {"description": "Okta"}).json()
+    assert (body["description"], body["ttl_days"]) == ("Okta", 365)
+    assert api.post("/organizations/acme/scim-tokens/", {"description": "Entra",
+                                                       "ttl_days": 0}).json()["expires_at"] is None
 
 
 @pytest.mark.parametrize(("body", "fields"), [
-    ({"ttl_days": -1}, {"ttl_days": ["Ensure this value is greater than or equal to 0."]}),
-    ({"ttl_days": 3651}, {"ttl_days": ["Ensure this value is less than or equal to 3650."]}),
-    ({"ttl_days": "soon"}, {"ttl_days": ["A valid integer is required."]}),
-    ({"description": "d" * 201},
-     {"description": ["Ensure this field has no more than 200 characters."]}),
+    ({}, {"description": ["This field is required."]}),
+    ({"description": "  "}, {"description": ["This field may not be blank."]}),
+    ({"description": "x", "ttl_days": -1},
+     {"ttl_days": ["Ensure this value is greater than or equal to 0."]}),
+    ({"description": "x", "ttl_days": 3651},
+     {"ttl_days": ["Ensure this value is less than or equal to 3650."]}),
+    ({"description": "x", "ttl_days": "soon"}, {"ttl_days": ["A valid integer is required."]}),
+    ({"description": "d" * 101},
+     {"description": ["Ensure this field has no more than 100 characters."]}),
     ({"description": "tab\there"},
      {"description": ["The value contains a control character (U+0009)."]}),
     ({"token": "mine"}, {"token": ["Unknown field."]}),
