@@ -1,8 +1,9 @@
 """Fixed-window counters in the shared cache, for the rate limits (SAML login starts, SCIM).
 
-One ``add`` and one ``incr`` per count: atomic on Redis, so every worker on every machine sees
-the same count (``CACHE_URL``). A cache may evict a counter; that only makes the limit lenient
-for the rest of its window, which is why no security decision depends on one.
+One ``incr`` per count (plus an ``add`` for a window's first): atomic on Redis, so every worker
+on every machine sees the same count (``CACHE_URL``). A cache may evict a counter; that only
+makes the limit lenient for the rest of its window, which is why no security decision depends
+on one.
 """
 
 from __future__ import annotations
@@ -27,10 +28,16 @@ def count_in_window(key: str, *, window: int, now: float | None = None) -> Windo
     index = int(now // window)
     retry_after = max(1, math.ceil(window - now % window))
     full_key = f"{key}:{index}"
-    cache.add(full_key, 0, timeout=window + 5)
     try:
         count = cache.incr(full_key)
-    except ValueError:  # evicted between add and incr: count afresh (lenient, never wrong)
-        cache.set(full_key, 1, timeout=window + 5)
-        count = 1
+    except ValueError:  # the window's first event, or an evicted counter (lenient, never wrong)
+        count = 1 if cache.add(full_key, 1, timeout=window + 5) else _incr_or_one(full_key)
     return WindowCount(count=count, retry_after=retry_after)
+
+
+def _incr_or_one(key: str) -> int:
+    """Another process added the counter just now; count on it (afresh if it is gone)."""
+    try:
+        return cache.incr(key)
+    except ValueError:
+        return 1

@@ -27,6 +27,16 @@ def generous_saml_login_rate(settings) -> None:
 
 
 @pytest.fixture
+def cache_in_memory(settings) -> None:
+    """A process-local cache, empty, for tests that count database queries: in production the
+    SCIM rate-limit counter lives in Redis, not in the database cache the suite defaults to."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
 def actor() -> Actor:
     return Actor.operator("pytest")
 

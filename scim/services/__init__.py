@@ -1,10 +1,16 @@
 """The only writers of the ``scim`` app, one module per noun: SCIM tokens (``tokens``) and
-their expiry notices (``token_notices``), the SCIM toggle (``toggle``), the SCIM profile
-(``profiles``) and what an IdP's push does to members and groups (``provisioning``).
+their expiry notices (``token_notices``), the SCIM toggle (``toggle``) and rate limit
+(``rate_limits``), the SCIM profile (``profiles``) and what an IdP's push does to members and
+groups (``provisioning``).
 Callers import from here: ``from scim import services``.
 """
 
 from scim.services.profiles import scim_profile_update
+from scim.services.rate_limits import (
+    MAX_RATE_LIMIT,
+    MIN_RATE_LIMIT,
+    organization_set_scim_rate_limit,
+)
 from scim.services.toggle import organization_scim_enable_blocker, organization_set_scim_enabled
 from scim.services.token_notices import ExpiryNotice, scim_token_notify_expiring
 from scim.services.tokens import (
@@ -19,7 +25,9 @@ from scim.services.tokens import (
 )
 
 __all__ = [
+    "MAX_RATE_LIMIT",
     "MAX_TTL_DAYS",
+    "MIN_RATE_LIMIT",
     "PREFIX_LENGTH",
     "TOKEN_PREFIX",
     "CreatedToken",
@@ -27,6 +35,7 @@ __all__ = [
     "hash_token",
     "organization_scim_enable_blocker",
     "organization_set_scim_enabled",
+    "organization_set_scim_rate_limit",
     "scim_profile_update",
     "scim_token_authenticate",
     "scim_token_create",
