@@ -1,7 +1,7 @@
 """The only writers of the ``scim`` app, one module per noun: SCIM tokens (``tokens``) and
 their expiry notices (``token_notices``), the SCIM toggle (``toggle``) and rate limit
-(``rate_limits``), the SCIM profile (``profiles``) and what an IdP's push does to members and
-groups (``provisioning``).
+(``rate_limits``), the SCIM profile (``profiles``), the request log (``request_log``) and what
+an IdP's push does to members and groups (``provisioning``).
 Callers import from here: ``from scim import services``.
 """
 
@@ -10,6 +10,11 @@ from scim.services.rate_limits import (
     MAX_RATE_LIMIT,
     MIN_RATE_LIMIT,
     organization_set_scim_rate_limit,
+)
+from scim.services.request_log import (
+    RequestRecord,
+    scim_request_log_prune,
+    scim_request_record,
 )
 from scim.services.toggle import organization_scim_enable_blocker, organization_set_scim_enabled
 from scim.services.token_notices import ExpiryNotice, scim_token_notify_expiring
@@ -32,11 +37,14 @@ __all__ = [
     "TOKEN_PREFIX",
     "CreatedToken",
     "ExpiryNotice",
+    "RequestRecord",
     "hash_token",
     "organization_scim_enable_blocker",
     "organization_set_scim_enabled",
     "organization_set_scim_rate_limit",
     "scim_profile_update",
+    "scim_request_log_prune",
+    "scim_request_record",
     "scim_token_authenticate",
     "scim_token_create",
     "scim_token_notify_expiring",

@@ -15,6 +15,7 @@ from orgs.audit import Actor
 from orgs.exceptions import InvalidInput
 from orgs.models import DEFAULT_SCIM_RATE_LIMIT, AuditEvent, Organization
 from scim.errors import to_scim_error
+from scim.models import ScimRequest
 from scim.services import organization_set_scim_rate_limit, scim_token_create
 from scim.throttling import ScimTokenThrottle
 from tests.scim.conftest import ScimClient, error, scim_body
@@ -45,6 +46,7 @@ def test_over_the_budget_is_429_with_an_integer_retry_after_and_a_scim_body(scim
     assert response["Retry-After"].isdigit() and 1 <= int(response["Retry-After"]) <= 60
     # Every verb counts, and a refused request does not reset the window.
     assert scim.post("/Users", {"userName": "late@example.com"}).status_code == 429
+    assert ScimRequest.objects.filter(organization=org, status=429).count() == 2
 
 
 def test_the_budget_is_per_token(scim, org, other_scim):
@@ -81,6 +83,7 @@ def test_a_cache_that_is_down_lets_scim_through_with_one_warning(
     warnings = [r for r in caplog.records if r.name == "scim.throttling"]
     assert [r.getMessage() for r in warnings] == [
         "SCIM rate limit not counted for 10 s: the cache is unavailable"]
+    assert ScimRequest.objects.filter(organization=org, status=200).count() == 3
 
 
 @pytest.mark.parametrize("wait,header", [(None, "1"), (0.2, "1"), (1.0, "1"), (59.2, "60")])
