@@ -33,6 +33,7 @@ from scim.admin_forms import (
     consume_nonce,
     issue_nonce,
 )
+from scim.admin_requests import request_log_context
 from scim.models import ScimToken
 from scim.schemas import base_url
 
@@ -136,6 +137,7 @@ def provisioning_tab(
         scim_disable_url=admin.sso_url("scim_disable", org),
         tokens_url=admin.sso_url("scim_tokens", org),
         mapping_add_url=admin.sso_url("group_role_mapping_add", org),
+        **request_log_context(admin, request, org),
     )
     return admin.sso_render(request, "sso_provisioning.html", context)
 
