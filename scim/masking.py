@@ -30,6 +30,15 @@ _SENSITIVE_PAIR = re.compile(
 _VALUE_PAIR = re.compile(rf'(?i)("value"\s*:\s*)({_STRING}|[^\s,}}\]]+)')
 
 
+def mask_credentials(text: str) -> str:
+    """``config.logs.mask_secrets`` (tokens, Bearer/Basic credentials), skipping its regular
+    expressions when nothing in the text could match: most bodies have nothing to mask."""
+    lowered = text.lower()
+    if TOKEN_PREFIX in text or "bearer" in lowered or "basic" in lowered:
+        return mask_secrets(text)
+    return text
+
+
 def _sensitive(name: str) -> bool:
     lowered = name.lower()
     return any(word in lowered for word in _SENSITIVE)
@@ -49,16 +58,18 @@ def mask_json(value: Any) -> Any:
     if isinstance(value, list):
         return [mask_json(item) for item in value]
     if isinstance(value, str):
-        return mask_secrets(value)
+        return mask_credentials(value)
     return value
 
 
 def mask_text(text: str) -> str:
-    """Pattern masking for what does not parse as JSON."""
-    text = _SENSITIVE_PAIR.sub(lambda m: f'{m.group(1)}"{MASK}"', text)
-    if "password" in text.lower():  # a PATCH value whose path names the password
-        text = _VALUE_PAIR.sub(lambda m: f'{m.group(1)}"{MASK}"', text)
-    return mask_secrets(text)
+    """Pattern masking for what does not parse as JSON (or is too long to parse)."""
+    lowered = text.lower()
+    if any(word in lowered for word in _SENSITIVE):
+        text = _SENSITIVE_PAIR.sub(lambda m: f'{m.group(1)}"{MASK}"', text)
+        if "password" in lowered:  # a PATCH value whose path names the password
+            text = _VALUE_PAIR.sub(lambda m: f'{m.group(1)}"{MASK}"', text)
+    return mask_credentials(text)
 
 
 def mask_body(raw: bytes, *, complete: bool = True) -> tuple[str, bool]:

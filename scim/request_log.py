@@ -21,10 +21,16 @@ from urllib.parse import unquote_plus
 from django.http import HttpResponse
 from rest_framework.request import Request
 
-from config.logs import mask_secrets
 from scim import services
 from scim.auth import ScimContext
-from scim.masking import BODY_LIMIT, mask_authorization, mask_body, storable, token_in
+from scim.masking import (
+    BODY_LIMIT,
+    mask_authorization,
+    mask_body,
+    mask_credentials,
+    storable,
+    token_in,
+)
 from scim.media import RAW_BODY_ATTRIBUTE
 from scim.models import ScimRequestResource, ScimToken
 from sso.ratelimit import client_address
@@ -123,7 +129,7 @@ def capture(request: Request, response: HttpResponse, *, context: ScimContext | 
 
 def _clean(text: str, limit: int) -> str:
     """Masked, storable and cut to its column."""
-    return storable(mask_secrets(text))[:limit]
+    return storable(mask_credentials(text))[:limit]
 
 
 def record(request: Request, response: HttpResponse, *, context: ScimContext | None,

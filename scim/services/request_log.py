@@ -7,8 +7,11 @@ of their own; the audit events a request caused carry the same ``request_id``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from django.db import connection
 
 from scim.models import ScimRequest
 
@@ -38,9 +41,41 @@ class RequestRecord:
     response_truncated: bool
 
 
-def scim_request_record(record: RequestRecord) -> ScimRequest:
-    """Store one request: a single INSERT, outside any transaction of the request's own."""
-    return ScimRequest.objects.create(**asdict(record))
+def scim_request_record(record: RequestRecord) -> None:
+    """Store one request: a single INSERT.
+
+    On PostgreSQL the INSERT commits asynchronously: it sets ``synchronous_commit`` off for its
+    own transaction (``set_config(..., true)`` in the statement itself, so it stays one round
+    trip), and the request does not wait for the WAL flush, which is most of what a commit
+    costs. A database crash can then lose the last fraction of a second of log rows, never
+    corrupt anything; every other write of Roster stays synchronous. Inside a caller's
+    transaction (a test's) it is a plain INSERT: the setting would last for the caller's
+    whole transaction.
+    """
+    row = ScimRequest(**asdict(record))
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        row.save(force_insert=True)
+        return
+    sql, fields = _async_insert()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [f.get_db_prep_save(getattr(row, f.attname), connection)
+                             for f in fields])
+
+
+@functools.cache
+def _async_insert() -> tuple[str, list[Any]]:
+    """PostgreSQL: INSERT ... SELECT from a CTE that turns synchronous_commit off for this
+    statement's transaction. Built from the model, so it follows the columns."""
+    fields = [f for f in ScimRequest._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    values = ", ".join(f"%s::{f.db_type(connection)}" for f in fields)
+    return (  # names and types from the model, values as parameters
+        "WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)) "  # noqa: S608
+        f"INSERT INTO {quote(ScimRequest._meta.db_table)} ({columns}) "
+        f"SELECT {values} FROM async_commit",
+        fields,
+    )
 
 
 def scim_request_log_prune(*, older_than: dt.datetime, batch_size: int = 5000) -> int:

@@ -8,6 +8,7 @@ import json
 import logging
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from orgs.audit import Actor
@@ -226,3 +227,18 @@ def test_another_tokens_organization_is_never_shown_a_foreign_request(other_scim
     scim_token_create(organization=org, actor=Actor.system())
     other_scim.get("/Users")
     assert last().organization.slug == "globex"
+
+
+@pytest.mark.django_db(transaction=True)  # outside a transaction, as in production
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's asynchronous commit")
+def test_on_postgresql_the_record_commits_asynchronously_and_only_itself(org, token):
+    response = ScimClient(Client(), token).post("/Users", OKTA_USER)
+    assert response.status_code == 201
+    record = last()
+    assert (record.organization, record.status, record.resource, record.client_ip) == (
+        org, 201, "Users", "127.0.0.1")
+    assert record.request_id == response["X-Request-ID"]
+    assert json.loads(record.request_body)["password"] == "[masked]"
+    with connection.cursor() as cursor:  # the setting lasted for the log's INSERT alone
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("on",)
