@@ -3,9 +3,10 @@
 Masked: the value of any key naming a password, a secret or an ``Authorization`` (anywhere in
 the JSON, e.g. Okta's placeholder ``password`` and a PATCH with ``"path": "password"``),
 anything shaped like a SCIM token (it keeps its public prefix, as lists show it) and any
-``Bearer``/``Basic`` credential. A body is cut at ``BODY_LIMIT`` characters after masking, so a
-cut can never expose the tail of a secret; a body that is not JSON (or is too long to parse
-for what is kept) is masked by pattern instead, which also catches an unterminated value.
+``Bearer``/``Basic`` credential. A JSON body up to ``BODY_LIMIT`` characters is parsed and
+masked key by key; a longer one, or one that is not JSON, is cut to ``BODY_LIMIT`` first and
+masked by pattern, which also masks a value the cut left unterminated. Masking is done before
+anything is stored, and the masked text is what is cut to the limit.
 """
 
 from __future__ import annotations
