@@ -18,7 +18,7 @@ from orgs.admin_forms import (
     OrganizationChangeForm,
     ServiceForm,
 )
-from orgs.admin_tenancy import NotFoundOutsideScope, TenantScopedAdmin
+from orgs.admin_tenancy import NotFoundOutsideScope, ReadOnlyTenantAdmin, TenantScopedAdmin
 from orgs.audit import Actor
 from orgs.exceptions import DomainError
 from orgs.models import AuditEvent, Group, GroupMember, Membership, User
@@ -293,28 +293,13 @@ class GroupAdmin(ServiceFormAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(TenantScopedAdmin):
+class AuditEventAdmin(ReadOnlyTenantAdmin):
     list_display = ["created_at", "organization", "action", "actor_label", "target_kind",
                     "target_label", "ip"]
     list_filter = ["action", "actor_kind", "target_kind", "organization"]
     search_fields = ["action", "actor_label", "target_label", "target_id", "request_id"]
     list_select_related = ["organization"]
     date_hierarchy = "created_at"
-
-    def _org_of(self, obj: Any) -> Any:
-        return obj.organization_id
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(User)

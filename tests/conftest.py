@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
+
 import pytest
 
+from config.logs import JsonFormatter
 from orgs.audit import Actor
 from tests.factories import (
     AdminMembershipFactory,
@@ -60,3 +65,20 @@ def other_org(db):
 def org_admin(org):
     """An active admin membership of ``org`` whose user is staff with a known password."""
     return AdminMembershipFactory(organization=org)
+
+
+@pytest.fixture
+def log_lines():
+    """Everything logged during the test, formatted as production formats it."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    old_level = root.level
+    root.setLevel(logging.DEBUG)
+    try:
+        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)

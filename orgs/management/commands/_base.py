@@ -5,6 +5,8 @@ each service runs in its own transaction. The listing commands (``audit_log``,
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -16,6 +18,7 @@ from orgs.audit import Actor
 from orgs.exceptions import DomainError
 from orgs.models import Membership, Organization
 
+DEFAULT_LIMIT = 100  # rows a listing command prints unless told
 MAX_LIMIT = 10_000  # rows a listing command prints at most
 
 
@@ -27,6 +30,35 @@ class OperatorCommand(BaseCommand):
             return super().execute(*args, **options)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
+
+
+class ListingCommand(OperatorCommand):
+    """A command that lists rows (``audit_log``, ``scim_requests``): ``--limit`` and
+    ``--json``, then a tab-separated table under a header, or one JSON object a line."""
+
+    noun = "rows"  # "No <noun> match."
+    columns: tuple[str, ...] = ()
+
+    def add_listing_arguments(self, parser: Any, *, json_help: str = "one JSON object a line"
+                              ) -> None:
+        parser.add_argument("--limit", default=str(DEFAULT_LIMIT),
+                            help=f"at most this many {self.noun}, 1-{MAX_LIMIT} "
+                                 f"(default {DEFAULT_LIMIT})")
+        parser.add_argument("--json", action="store_true", help=json_help)
+
+    def write_rows(self, rows: Iterable[dict[str, Any]], *, as_json: bool,
+                   table_line: Callable[[dict[str, Any]], str]) -> None:
+        printed = False
+        for row in rows:
+            if as_json:
+                self.stdout.write(json.dumps(row))
+            else:
+                if not printed:
+                    self.stdout.write("\t".join(self.columns))
+                self.stdout.write(table_line(row))
+            printed = True
+        if not printed and not as_json:
+            self.stdout.write(f"No {self.noun} match.")
 
 
 def get_org(slug: str) -> Organization:

@@ -14,8 +14,7 @@ from typing import Any
 from django.core.management.base import CommandError
 
 from orgs.management.commands._base import (
-    MAX_LIMIT,
-    OperatorCommand,
+    ListingCommand,
     get_org,
     parse_limit,
     parse_moment,
@@ -24,7 +23,6 @@ from orgs.management.commands._base import (
 from orgs.models import AuditEvent
 from orgs.selectors import audit_event_search
 
-DEFAULT_LIMIT = 100
 COLUMNS = ("created_at", "organization", "action", "actor", "target", "data", "ip",
            "request_id")
 
@@ -59,8 +57,10 @@ def _table_line(row: dict[str, Any]) -> str:
     return "\t".join(table_cell(c) for c in cells)
 
 
-class Command(OperatorCommand):
+class Command(ListingCommand):
     help = "List audit events, newest first."
+    noun = "audit events"
+    columns = COLUMNS
 
     def add_arguments(self, parser: Any) -> None:
         scope = parser.add_mutually_exclusive_group(required=True)
@@ -72,10 +72,7 @@ class Command(OperatorCommand):
         parser.add_argument("--until",
                             help="ISO date or datetime, inclusive (a date includes that day)")
         parser.add_argument("--actor", default="", help="substring of the actor's label")
-        parser.add_argument("--limit", default=str(DEFAULT_LIMIT),
-                            help=f"at most this many events, 1-{MAX_LIMIT} "
-                                 f"(default {DEFAULT_LIMIT})")
-        parser.add_argument("--json", action="store_true", help="one JSON object a line")
+        self.add_listing_arguments(parser)
 
     def handle(self, *args: Any, **opts: Any) -> None:
         limit = parse_limit(str(opts["limit"]))
@@ -88,15 +85,5 @@ class Command(OperatorCommand):
             organization=org, all_orgs=org is None, action_prefix=opts["action"].strip(),
             since=since, until=until, actor_label=opts["actor"].strip(),
         )[:limit]
-        printed = 0
-        for event in events.iterator(chunk_size=500):
-            row = _row(event)
-            if opts["json"]:
-                self.stdout.write(json.dumps(row))
-            else:
-                if not printed:
-                    self.stdout.write("\t".join(COLUMNS))
-                self.stdout.write(_table_line(row))
-            printed += 1
-        if not printed and not opts["json"]:
-            self.stdout.write("No audit events match.")
+        self.write_rows((_row(event) for event in events.iterator(chunk_size=500)),
+                        as_json=opts["json"], table_line=_table_line)

@@ -10,7 +10,6 @@ clients.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,8 +18,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from orgs.management.commands._base import (
-    MAX_LIMIT,
-    OperatorCommand,
+    ListingCommand,
     get_org,
     parse_limit,
     parse_moment,
@@ -29,7 +27,6 @@ from orgs.management.commands._base import (
 from scim.models import ScimRequest
 from scim.selectors import STATUS_RE, RequestFilters, scim_request_list
 
-DEFAULT_LIMIT = 100
 RELATIVE = re.compile(r"(\d{1,6})([smhd])")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 COLUMNS = ("created_at", "status", "method", "path", "duration_ms", "token_prefix",
@@ -94,8 +91,10 @@ def _table_line(row: dict[str, Any]) -> str:
     return "\t".join(table_cell(c) for c in cells)
 
 
-class Command(OperatorCommand):
+class Command(ListingCommand):
     help = "List an organization's SCIM requests (the request log), newest first."
+    noun = "SCIM requests"
+    columns = COLUMNS
 
     def add_arguments(self, parser: Any) -> None:
         scope = parser.add_mutually_exclusive_group(required=True)
@@ -104,11 +103,8 @@ class Command(OperatorCommand):
                            help="requests no organization could be named for")
         parser.add_argument("--status", default="", help="a class (2xx, 4xx, 5xx) or a code")
         parser.add_argument("--since", help="e.g. 24h, 30m, 7d, or an ISO date or datetime")
-        parser.add_argument("--limit", default=str(DEFAULT_LIMIT),
-                            help=f"at most this many requests, 1-{MAX_LIMIT} "
-                                 f"(default {DEFAULT_LIMIT})")
-        parser.add_argument("--json", action="store_true",
-                            help="one JSON object a line, with the masked bodies")
+        self.add_listing_arguments(parser,
+                                   json_help="one JSON object a line, with the masked bodies")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         limit = parse_limit(str(opts["limit"]))
@@ -120,15 +116,9 @@ class Command(OperatorCommand):
         records = scim_request_list(organization=org, filters=filters)
         if opts["json"]:
             records = records.defer(None)  # the bodies too
-        printed = 0
-        for record in records[:limit].iterator(chunk_size=500):
-            row = _row(record, org.slug if org else None, bodies=opts["json"])
-            if opts["json"]:
-                self.stdout.write(json.dumps(row, ensure_ascii=False))
-            else:
-                if not printed:
-                    self.stdout.write("\t".join(COLUMNS))
-                self.stdout.write(_table_line(row))
-            printed += 1
-        if not printed and not opts["json"]:
-            self.stdout.write("No SCIM requests match.")
+        slug = org.slug if org else None
+        self.write_rows(
+            (_row(record, slug, bodies=opts["json"])
+             for record in records[:limit].iterator(chunk_size=500)),
+            as_json=opts["json"], table_line=_table_line,
+        )
