@@ -147,7 +147,14 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    # WAL: readers and the job worker do not block on a writer, and a commit appends to the log
+    # without a disk sync of its own (synchronous=NORMAL): a power cut can lose the last
+    # commits, never corrupt the file. Without it every commit (e.g. each SCIM request log row)
+    # waits for the disk.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
@@ -288,6 +295,8 @@ JOBS_MAX_LAG_SECONDS = env_int("JOBS_MAX_LAG_SECONDS", 300)
 # Finished task results are kept this long (the daily job jobs.prune_task_results).
 JOBS_RESULT_RETENTION_DAYS = env_int("JOBS_RESULT_RETENTION_DAYS", 30)
 SCIM_TOKEN_EXPIRY_NOTICE_DAYS = env_int("SCIM_TOKEN_EXPIRY_NOTICE_DAYS", 14)
+# The SCIM request log keeps each request this long (the hourly job scim.request_log_prune).
+SCIM_REQUEST_LOG_RETENTION_DAYS = env_int("SCIM_REQUEST_LOG_RETENTION_DAYS", 30)
 
 # SCIM 2.0 at BASE_URL + SCIM_PATH, on DRF (scim.http). django-scim2 supplies the adapter
 # contract (USER_ADAPTER and GROUP_ADAPTER are read through django_scim.utils) and the RFC

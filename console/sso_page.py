@@ -8,7 +8,8 @@ whether or not the id exists), and renders a ``TemplateResponse`` whose context 
 ``admin_site.each_context``.
 
 The Provisioning tab's views live in ``scim.admin_views`` (its token pages in
-``scim.admin_tokens``); the SAML tab's (``sso_saml.html``,
+``scim.admin_tokens``, its request log and rate limit in ``scim.admin_requests``); the SAML
+tab's (``sso_saml.html``,
 its settings form, activation and Enforce SAML SSO) in ``sso.admin_saml``. Both are typed
 against ``orgs.admin_pages.OrganizationPageHost``, which this mixin implements.
 """
@@ -29,6 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from orgs.models import Organization
 from orgs.permissions import administered_org_ids, can_administer
+from scim import admin_requests as request_log
 from scim import admin_tokens as token_pages
 from scim import admin_views as provisioning
 from sso import admin_saml as saml_admin
@@ -71,6 +73,11 @@ class OrganizationSsoPagesMixin(admin.ModelAdmin):
                  GET_POST(self.scim_token_rotate_view), "scim_token_rotate"),
             page("provisioning/tokens/<int:token_id>/revoke/",
                  GET_POST(self.scim_token_revoke_view), "scim_token_revoke"),
+            page("provisioning/requests/", require_GET(self.scim_requests_view), "scim_requests"),
+            page("provisioning/requests/<int:request_pk>/", require_GET(self.scim_request_view),
+                 "scim_request"),
+            page("provisioning/rate-limit/", GET_POST(self.scim_rate_limit_view),
+                 "scim_rate_limit"),
             page("provisioning/group-role-mappings/add/",
                  GET_POST(self.group_role_mapping_add_view), "group_role_mapping_add"),
             page("provisioning/group-role-mappings/<int:mapping_id>/delete/",
@@ -188,6 +195,16 @@ class OrganizationSsoPagesMixin(admin.ModelAdmin):
     def scim_token_revoke_view(self, request: HttpRequest, id: str, token_id: int) -> HttpResponse:
         org = self.sso_organization(request, id)
         return token_pages.scim_token_revoke(self, request, org, token_id=token_id)
+
+    def scim_requests_view(self, request: HttpRequest, id: str) -> HttpResponse:
+        return request_log.scim_requests(self, request, self.sso_organization(request, id))
+
+    def scim_request_view(self, request: HttpRequest, id: str, request_pk: int) -> HttpResponse:
+        org = self.sso_organization(request, id)
+        return request_log.scim_request_detail(self, request, org, request_pk=request_pk)
+
+    def scim_rate_limit_view(self, request: HttpRequest, id: str) -> HttpResponse:
+        return request_log.scim_rate_limit(self, request, self.sso_organization(request, id))
 
     def group_role_mapping_add_view(self, request: HttpRequest, id: str) -> HttpResponse:
         org = self.sso_organization(request, id)

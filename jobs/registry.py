@@ -19,6 +19,8 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
                 "jobs.maintenance.prune_task_results"),
     # Expired SAML pending requests and spent assertion ids (sso.services.state): bounded.
     PeriodicJob("sso.saml_state_prune", timedelta(hours=1), "sso.tasks.prune_saml_state"),
+    # SCIM request log rows older than SCIM_REQUEST_LOG_RETENTION_DAYS, in batches.
+    PeriodicJob("scim.request_log_prune", timedelta(hours=1), "scim.tasks.prune_request_log"),
 )
 
 

@@ -135,7 +135,8 @@ class OrganizationAdmin(ServiceFormAdmin):
     list_display = ["name", "slug", "plan", "scim_enabled", "sso_enforced", "created_at"]
     list_filter = ["plan", "scim_enabled", "sso_enforced"]
     search_fields = ["name", "slug"]
-    readonly_fields = ["slug", "scim_enabled", "sso_enforced", "created_at", "updated_at"]
+    readonly_fields = ["slug", "scim_enabled", "scim_rate_limit_per_minute", "sso_enforced",
+                       "created_at", "updated_at"]
     inlines = [MembershipInline, GroupInline]
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None):
@@ -144,8 +145,10 @@ class OrganizationAdmin(ServiceFormAdmin):
         return [
             (None, {"fields": ["name", "slug", "plan", "default_role"]}),
             ("Provisioning and SSO", {
-                "fields": ["scim_enabled", "sso_enforced", "sso_jit_provisioning"],
-                "description": "SCIM and SSO enforcement are changed on the SSO page.",
+                "fields": ["scim_enabled", "scim_rate_limit_per_minute", "sso_enforced",
+                           "sso_jit_provisioning"],
+                "description": "SCIM, its rate limit and SSO enforcement are changed on the "
+                               "SSO page.",
             }),
             (None, {"fields": ["created_at", "updated_at"]}),
         ]

@@ -9,34 +9,19 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from orgs.admin_tenancy import NotFoundOutsideScope, TenantScopedAdmin
+from orgs.admin_tenancy import NotFoundOutsideScope, ReadOnlyTenantAdmin
 from orgs.models import AuditEvent, User
 from orgs.permissions import administered_org_ids
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(TenantScopedAdmin):
+class AuditEventAdmin(ReadOnlyTenantAdmin):
     list_display = ["created_at", "organization", "action", "actor_label", "target_kind",
                     "target_label", "ip"]
     list_filter = ["action", "actor_kind", "target_kind", "organization"]
     search_fields = ["action", "actor_label", "target_label", "target_id", "request_id"]
     list_select_related = ["organization"]
     date_hierarchy = "created_at"
-
-    def _org_of(self, obj: Any) -> Any:
-        return obj.organization_id
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(User)

@@ -153,3 +153,23 @@ class TenantScopedAdmin(NotFoundOutsideScope, admin.ModelAdmin):
             elif hasattr(model, "organization"):
                 kwargs["queryset"] = model.objects.filter(organization_id__in=ids)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ReadOnlyTenantAdmin(TenantScopedAdmin):
+    """The admin of a log (audit events, SCIM requests): the caller's organizations' rows are
+    listed and opened, never added, changed or deleted here."""
+
+    def _org_of(self, obj: Any) -> Any:
+        return obj.organization_id
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

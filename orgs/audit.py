@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from config.logs import mask_secrets
 from orgs.models import ActorKind, AuditEvent, Organization
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ class Actor:
         return replace(
             self,
             ip=meta.get("REMOTE_ADDR") or None,
-            user_agent=meta.get("HTTP_USER_AGENT", "")[:400],
+            user_agent=mask_secrets(meta.get("HTTP_USER_AGENT", ""))[:400],
             request_id=request_id,
         )
 

@@ -27,6 +27,7 @@ from orgs.models import GroupRoleMapping, Organization, Role
 from scim import activity, overview
 from scim import services as scim_services
 from scim.admin_forms import GroupRoleMappingForm
+from scim.admin_requests import request_log_context
 from scim.models import ScimToken
 from scim.schemas import base_url
 
@@ -121,6 +122,7 @@ def provisioning_tab(
         scim_disable_url=admin.sso_url("scim_disable", org),
         tokens_url=admin.sso_url("scim_tokens", org),
         mapping_add_url=admin.sso_url("group_role_mapping_add", org),
+        **request_log_context(admin, request, org),
     )
     return admin.sso_render(request, "sso_provisioning.html", context)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import Any
 
 from django.conf import settings
@@ -113,7 +114,7 @@ def to_scim_error(exc: Exception, method: str = "") -> ScimError | None:
     if isinstance(exc, drf.MethodNotAllowed):
         return ScimError(405, f"{method} is not supported here.")
     if isinstance(exc, drf.Throttled):
-        wait = max(1, int(exc.wait or 1))
+        wait = max(1, math.ceil(exc.wait or 1))  # whole seconds, never early
         return ScimError(429, "Too many requests with this token; retry later.",
                          headers={"Retry-After": str(wait)})
     if isinstance(exc, drf.APIException):  # NotAuthenticated, PermissionDenied, NotFound …

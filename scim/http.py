@@ -6,14 +6,17 @@ answer. Bodies are parsed and answers rendered as ``application/scim+json`` (``s
 and every exception becomes an RFC 7644 error body (``scim.errors.scim_exception_handler``).
 What DRF does differently from RFC 7644 is adjusted here once: HEAD is GET without a body,
 OPTIONS lists the methods with 204, ``Allow`` is sent only where it means something, and a
-no-content answer is still typed ``application/scim+json``.
+no-content answer is still typed ``application/scim+json``. Every answer, whatever its status,
+is then recorded in the SCIM request log (``scim.request_log``).
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import MethodNotAllowed, ParseError
@@ -21,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from scim import request_log
 from scim.auth import (
     PlanIncludesScim,
     SamlSsoActive,
@@ -52,9 +56,16 @@ class ScimView(APIView):
     def default_response_headers(self) -> dict[str, str]:
         return {}  # DRF's Allow on every answer; RFC 9110 wants it on 405 and OPTIONS
 
+    # Who is calling, once authentication succeeded (None for a refused token), for the log.
+    scim_context: ScimContext | None = None
+
     @property
     def scim(self) -> ScimContext:
         return self.request.auth
+
+    def perform_authentication(self, request: Request) -> None:
+        super().perform_authentication(request)
+        self.scim_context = request.auth
 
     def allow(self) -> str:
         methods = list(self.allowed)
@@ -89,6 +100,7 @@ class ScimView(APIView):
         return Response(status=204, headers={"Allow": self.allow()})
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        started_at, started = timezone.now(), time.perf_counter()
         method = (request.method or "").upper()
         response = super().dispatch(request, *args, **kwargs)
         response.render()
@@ -96,6 +108,8 @@ class ScimView(APIView):
             response.content = b""
         if not response.has_header("Content-Type"):  # DRF drops it when there is no body
             response["Content-Type"] = SCIM_CONTENT_TYPE
+        request_log.record(self.request, response, context=self.scim_context,
+                           started_at=started_at, started=started)
         return response
 
     def body(self, request: Request) -> Any:

@@ -19,6 +19,8 @@ from rest_framework.renderers import BaseRenderer
 
 from scim.errors import SCIM_CONTENT_TYPE, ScimError
 
+RAW_BODY_ATTRIBUTE = "scim_raw_body"  # what the parser read, kept for scim.request_log
+
 
 def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not JSON")  # Python reads NaN/Infinity; RFC 8259 does not
@@ -33,6 +35,8 @@ class ScimJSONParser(BaseParser):
               parser_context: dict[str, Any] | None = None) -> Any:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         raw = stream.read(limit + 1) if limit is not None else stream.read()
+        if parser_context and "request" in parser_context:  # for the request log
+            setattr(parser_context["request"], RAW_BODY_ATTRIBUTE, raw)
         if limit is not None and len(raw) > limit:
             raise ScimError(413, "The request body is too large.")
         try:

@@ -98,3 +98,57 @@ class ScimUserProfile(models.Model):
 
     def __str__(self) -> str:
         return f"SCIM profile of {self.membership_id}"
+
+
+class ScimRequestResource(models.TextChoices):
+    USERS = "Users", "Users"
+    GROUPS = "Groups", "Groups"
+    OTHER = "other", "Other"
+
+
+class ScimRequest(models.Model):
+    """One request to /scim/v2 and its answer, failures included (``scim.request_log``).
+
+    The organization is the token's; for a token that did not authenticate, the organization
+    whose token has its prefix (when exactly one has), else NULL: such rows are for operators
+    only. Bodies are masked (passwords, tokens, credentials) and cut at
+    ``scim.request_log.BODY_LIMIT`` characters; the token itself is never stored, only its
+    public prefix. ``request_id`` is also on the audit events the request caused. Written
+    only by ``scim.services.scim_request_record``; pruned after
+    ``SCIM_REQUEST_LOG_RETENTION_DAYS``.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)  # when the request arrived
+    request_id = models.CharField(max_length=64, blank=True)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=1000)
+    query = models.CharField(max_length=2000, blank=True)
+    resource = models.CharField(max_length=10, choices=ScimRequestResource.choices)
+    status = models.PositiveSmallIntegerField()
+    duration_ms = models.PositiveIntegerField()
+    token_prefix = models.CharField(max_length=16, blank=True)
+    # What the Authorization header looked like, with every credential masked, e.g.
+    # "Bearer Bearer rst_scim_AbC123…": enough to see a pasting mistake, never the secret.
+    authorization = models.CharField(max_length=200, blank=True)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    error_type = models.CharField(max_length=40, blank=True)  # the SCIM error's scimType
+    error_detail = models.CharField(max_length=1000, blank=True)
+    request_body = models.TextField(blank=True)
+    request_truncated = models.BooleanField(default=False)
+    response_body = models.TextField(blank=True)
+    response_truncated = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "SCIM request"
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="scim_request_org_time"),
+            models.Index(fields=["created_at"], name="scim_request_time"),  # pruning
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} → {self.status}"

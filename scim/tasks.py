@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 from django.conf import settings
+from django.utils import timezone
 
 from orgs.audit import Actor
-from scim.services import scim_token_notify_expiring
+from scim.services import scim_request_log_prune, scim_token_notify_expiring
 
 
 class NoticesNotSent(Exception):
@@ -24,3 +26,10 @@ def notify_expiring_tokens() -> dict[str, int]:
     if counts["failed"]:
         raise NoticesNotSent(f"{counts['failed']} expiry notice(s) could not be sent")
     return dict(counts)
+
+
+def prune_request_log() -> dict[str, int]:
+    """Hourly: delete SCIM request log rows older than ``SCIM_REQUEST_LOG_RETENTION_DAYS``
+    (hourly, so each run deletes about an hour of traffic, in batches)."""
+    cutoff = timezone.now() - timedelta(days=settings.SCIM_REQUEST_LOG_RETENTION_DAYS)
+    return {"deleted": scim_request_log_prune(older_than=cutoff)}

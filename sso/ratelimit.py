@@ -1,20 +1,21 @@
 """Rate limit of SAML login starts, per client address and per organization.
 
 Each login start stores a pending request, so an unauthenticated client must not be able to
-start them without limit. Counters live in the default cache in fixed windows. A cache may
-evict a counter: that only makes the limit lenient for the rest of that window, it never lets a
-security decision go wrong (those live in ``sso.services.state``).
+start them without limit. Counters live in the default cache in fixed windows
+(``config.ratelimit``). A cache may evict a counter: that only makes the limit lenient for the
+rest of that window, it never lets a security decision go wrong (those live in
+``sso.services.state``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import time
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.cache import cache
+
+from config.ratelimit import WindowCount, count_in_window
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -33,15 +34,9 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 
-def _count(scope: str, value: str, window: int, index: int) -> int:
+def _count(scope: str, value: str, window: int, now: float) -> WindowCount:
     digest = hashlib.sha256(value.encode()).hexdigest()[:32]
-    key = f"sso:login-rate:{scope}:{digest}:{index}"
-    cache.add(key, 0, timeout=window + 5)
-    try:
-        return cache.incr(key)
-    except ValueError:  # evicted between add and incr: count afresh (lenient, never wrong)
-        cache.set(key, 1, timeout=window + 5)
-        return 1
+    return count_in_window(f"sso:login-rate:{scope}:{digest}", window=window, now=now)
 
 
 def login_start_retry_after(
@@ -53,10 +48,10 @@ def login_start_retry_after(
     the organization, so one client cannot use up an organization's allowance."""
     window = settings.SAML_LOGIN_RATE_WINDOW
     now = time.time() if now is None else now
-    index = int(now // window)
-    retry_after = max(1, math.ceil(window - now % window))
-    if _count("addr", address, window, index) > settings.SAML_LOGIN_RATE_PER_ADDRESS:
-        return retry_after
-    if _count("org", str(organization.pk), window, index) > settings.SAML_LOGIN_RATE_PER_ORG:
-        return retry_after
+    counted = _count("addr", address, window, now)
+    if counted.count > settings.SAML_LOGIN_RATE_PER_ADDRESS:
+        return counted.retry_after
+    counted = _count("org", str(organization.pk), window, now)
+    if counted.count > settings.SAML_LOGIN_RATE_PER_ORG:
+        return counted.retry_after
     return None

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
+
 import pytest
 
+from config.logs import JsonFormatter
 from orgs.audit import Actor
 from tests.factories import (
     AdminMembershipFactory,
@@ -24,6 +29,16 @@ def generous_saml_login_rate(settings) -> None:
     keeps counters from test to test); the rate-limit tests set the limits they test."""
     settings.SAML_LOGIN_RATE_PER_ADDRESS = 100_000
     settings.SAML_LOGIN_RATE_PER_ORG = 100_000
+
+
+@pytest.fixture
+def cache_in_memory(settings) -> None:
+    """A process-local cache, empty, for tests that count database queries: in production the
+    SCIM rate-limit counter lives in Redis, not in the database cache the suite defaults to."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture
@@ -50,3 +65,20 @@ def other_org(db):
 def org_admin(org):
     """An active admin membership of ``org`` whose user is staff with a known password."""
     return AdminMembershipFactory(organization=org)
+
+
+@pytest.fixture
+def log_lines():
+    """Everything logged during the test, formatted as production formats it."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    old_level = root.level
+    root.setLevel(logging.DEBUG)
+    try:
+        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)

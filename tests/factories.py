@@ -18,7 +18,7 @@ from orgs.models import (
     User,
 )
 from orgs.plans import Plan
-from scim.models import ScimToken
+from scim.models import ScimRequest, ScimToken
 from sso.models import SamlConnection
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple-42"
@@ -133,3 +133,22 @@ class AuditEventFactory(factory.django.DjangoModelFactory):
     actor_kind = "system"
     actor_label = "system"
     action = "org.updated"
+
+
+class ScimRequestFactory(factory.django.DjangoModelFactory):
+    """A request log row as ``scim.request_log`` writes it for a successful list."""
+
+    class Meta:
+        model = ScimRequest
+
+    organization = factory.SubFactory(OrganizationFactory)
+    request_id = factory.Sequence(lambda n: f"req-{n}")
+    method = "GET"
+    path = "/scim/v2/Users"
+    resource = "Users"
+    status = 200
+    duration_ms = 12
+    token_prefix = "rst_scim_abc123"
+    authorization = "Bearer rst_scim_abc123…"
+    client_ip = "192.0.2.10"
+    user_agent = "Okta SCIM Client 1.0.0"

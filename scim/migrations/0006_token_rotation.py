@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scim', '0003_member_last_modified'),
+        ('scim', '0004_request_log'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

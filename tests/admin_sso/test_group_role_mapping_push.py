@@ -196,6 +196,7 @@ def test_a_push_never_demotes_the_last_active_admin(okta, mapped, org, org_admin
     assert not AuditEvent.objects.filter(action="scim.user.role_changed").exists()
 
 
+@pytest.mark.usefixtures("cache_in_memory")  # the rate limit counts in Redis in production
 def test_a_big_push_costs_a_bounded_number_of_queries_per_changed_member(
     okta, mapped, django_assert_max_num_queries
 ):

@@ -3,7 +3,6 @@ echoed in the response and carried by each log line; a SCIM token never reaches 
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import re
@@ -21,23 +20,6 @@ from orgs.models import AuditEvent
 from tests.scim.conftest import ScimClient
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def log_lines():
-    """Everything logged during the test, formatted as production formats it."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.addHandler(handler)
-    old_level = root.level
-    root.setLevel(logging.DEBUG)
-    try:
-        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(old_level)
 
 
 def test_every_response_carries_a_request_id(client):

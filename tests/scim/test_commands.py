@@ -160,3 +160,33 @@ def test_command_failure_is_one_line_on_stderr_and_nonzero_exit(capsys):
         assert capsys.readouterr().err.strip().splitlines() == [
             "CommandError: No organization with slug 'no-such-org'."
         ]
+
+
+def test_scim_rate_limit_shows_and_sets_the_budget(org):
+    assert run("scim", "rate-limit", "--org", "acme") == (
+        "SCIM rate limit of acme: 6000 requests per minute per token.\n")
+    assert run("scim", "rate-limit", "--org", "acme", "--per-minute", "1500") == (
+        "SCIM rate limit of acme: 1500 requests per minute per token.\n")
+    assert Organization.objects.get(slug="acme").scim_rate_limit_per_minute == 1500
+    event = AuditEvent.objects.get(action="org.scim.rate_limit_changed")
+    assert (event.actor_kind, event.actor_label, event.data) == (
+        "operator", "manage.py", {"per_minute": [6000, 1500]})
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--org", "acme", "--per-minute", "lots"],
+     "--per-minute must be a whole number of requests, not 'lots'."),
+    (["--org", "acme", "--per-minute", "1.5"],
+     "--per-minute must be a whole number of requests, not '1.5'."),
+    (["--org", "acme", "--per-minute", "10"],
+     "The SCIM rate limit must be between 60 and 60,000 requests per minute."),
+    (["--org", "acme", "--per-minute", "1000000"],
+     "The SCIM rate limit must be between 60 and 60,000 requests per minute."),
+    (["--org", "ghost", "--per-minute", "600"], "No organization with slug 'ghost'."),
+])
+def test_scim_rate_limit_failures(org, args, message):
+    with pytest.raises(CommandError) as failed:
+        run("scim", "rate-limit", *args)
+    assert str(failed.value) == message
+    assert Organization.objects.get(slug="acme").scim_rate_limit_per_minute == 6000
+    assert not AuditEvent.objects.filter(action="org.scim.rate_limit_changed").exists()

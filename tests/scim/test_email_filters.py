@@ -261,6 +261,7 @@ def test_root_search_finds_users_by_email(scim, people):
                                    "meta": body["Resources"][0]["meta"]}])
 
 
+@pytest.mark.usefixtures("cache_in_memory")
 def test_an_email_filtered_page_costs_the_usual_queries(scim, people,
                                                          django_assert_num_queries):
     scim.get("/Users")

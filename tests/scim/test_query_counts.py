@@ -11,11 +11,13 @@ from orgs.models import Group, GroupMember, Membership, User
 from tests.factories import GroupFactory
 from tests.scim.conftest import PATCH_OP, scim_body
 
-pytestmark = pytest.mark.django_db
+# The rate limit counts in the cache (Redis in production), not in the database.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cache_in_memory")]
 
-# auth (token + org), count(), the page, and one prefetch (groups of the users, members of
-# the groups); the token's last_used_at is written at most once a minute, outside this.
-LIST_QUERIES = 4
+# auth (token + org), count(), the page, one prefetch (groups of the users, members of the
+# groups) and the request log's INSERT; the token's last_used_at is written at most once a
+# minute, outside this.
+LIST_QUERIES = 5
 
 
 def _memberships(org, n: int, prefix: str) -> list[Membership]:
