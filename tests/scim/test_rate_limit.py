@@ -52,8 +52,8 @@ def test_over_the_budget_is_429_with_an_integer_retry_after_and_a_scim_body(scim
 def test_the_budget_is_per_token(scim, org, other_scim):
     budget(org, 2)
     fresh_window()
-    second = ScimClient(Client(), scim_token_create(organization=org, actor=Actor.system(), description="Second"
-                                                    ).plaintext)
+    second = ScimClient(Client(), scim_token_create(
+        organization=org, actor=Actor.system(), description="Second").plaintext)
     assert [scim.get("/Users").status_code for _ in range(3)] == [200, 200, 429]
     assert second.get("/Users").status_code == 200
     assert other_scim.get("/Users").status_code == 200  # another org's token, its own budget
