@@ -76,6 +76,8 @@ class OrganizationSsoPagesMixin(admin.ModelAdmin):
             page("provisioning/requests/", require_GET(self.scim_requests_view), "scim_requests"),
             page("provisioning/requests/<int:request_pk>/", require_GET(self.scim_request_view),
                  "scim_request"),
+            page("provisioning/requests/by-id/<str:request_id>/",
+                 require_GET(self.scim_request_by_id_view), "scim_request_by_id"),
             page("provisioning/rate-limit/", GET_POST(self.scim_rate_limit_view),
                  "scim_rate_limit"),
             page("provisioning/group-role-mappings/add/",
@@ -202,6 +204,11 @@ class OrganizationSsoPagesMixin(admin.ModelAdmin):
     def scim_request_view(self, request: HttpRequest, id: str, request_pk: int) -> HttpResponse:
         org = self.sso_organization(request, id)
         return request_log.scim_request_detail(self, request, org, request_pk=request_pk)
+
+    def scim_request_by_id_view(self, request: HttpRequest, id: str,
+                                request_id: str) -> HttpResponse:
+        org = self.sso_organization(request, id)
+        return request_log.scim_request_by_id(self, request, org, request_id=request_id)
 
     def scim_rate_limit_view(self, request: HttpRequest, id: str) -> HttpResponse:
         return request_log.scim_rate_limit(self, request, self.sso_organization(request, id))

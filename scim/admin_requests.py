@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 
 from orgs.audit import Actor
@@ -139,6 +139,20 @@ def scim_request_detail(
         rate_limit_url=admin.sso_url("scim_rate_limit", org),
     )
     return admin.sso_render(request, "scim_request_detail.html", context)
+
+
+def scim_request_by_id(
+    admin: SsoAdmin, request: HttpRequest, org: Organization, *, request_id: str
+) -> HttpResponse:
+    """The request log's page of a request id (SCIM activity links to it): its record, or 404
+    when the log no longer has it (pruned after the retention)."""
+    record = (
+        ScimRequest.objects.filter(organization=org, request_id=request_id)
+        .order_by("-created_at").only("pk").first()
+    )
+    if record is None:
+        raise Http404("That SCIM request is no longer in the log.")
+    return HttpResponseRedirect(admin.sso_url("scim_request", org, record.pk))
 
 
 def _readable(body: str, truncated: bool) -> str:

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from orgs import services as org_services
 from orgs.audit import Actor
@@ -79,14 +79,10 @@ def _actor(request: HttpRequest) -> Actor:
 
 
 def request_log_url(admin: SsoAdmin, org: Organization) -> Any:
-    """A function giving the SCIM request log's page of a request id, or "" while the admin
-    has no such page (the request log is another piece of work: its URL is looked up, not
-    assumed)."""
-    try:
-        admin.sso_url("scim_request", org, "probe")
-    except NoReverseMatch:
-        return lambda request_id: ""
-    return lambda request_id: admin.sso_url("scim_request", org, request_id)
+    """A function giving the SCIM request log's page of a request id ("" for none)."""
+    return lambda request_id: (
+        admin.sso_url("scim_request_by_id", org, request_id) if request_id else ""
+    )
 
 
 # --- the tab ---------------------------------------------------------------------------------

@@ -2,9 +2,7 @@
 state, SCIM traffic per day, the last successful push, and whether Okta can reach ``BASE_URL``.
 
 Reads only, each a fixed number of queries. ``scim_traffic`` is the chart's one data source:
-until the SCIM request log exists it counts the audit log's SCIM events (one request per
-``request_id``; failed requests write no audit event, so errors read 0); switching it to the
-request log changes this function only.
+the SCIM request log (every request, errors being 4xx and 5xx answers).
 """
 
 from __future__ import annotations
@@ -27,7 +25,7 @@ from orgs.models import (
     MembershipStatus,
     Organization,
 )
-from scim.models import ScimToken
+from scim.models import ScimRequest, ScimToken
 
 SOURCES = [
     (MembershipSource.SCIM, "Provisioned by SCIM"),
@@ -85,21 +83,25 @@ def _scim_pushes(organization: Organization):
 def scim_traffic(
     *, organization: Organization, days: int, now: datetime | None = None
 ) -> list[DayTraffic]:
-    """SCIM requests and errors per day for the last ``days`` days (today included), oldest
-    first, days without traffic as zeros. One query. The chart's only data source."""
+    """SCIM requests and errors (4xx and 5xx answers) per day for the last ``days`` days
+    (today included), oldest first, days without traffic as zeros, from the SCIM request log.
+    One query. The chart's only data source."""
     today = timezone.localdate(now or timezone.now())
     first = today - timedelta(days=days - 1)
     start = timezone.make_aware(datetime.combine(first, datetime.min.time()))
     rows = (
-        _scim_pushes(organization).filter(created_at__gte=start)
+        ScimRequest.objects.filter(organization=organization, created_at__gte=start)
         .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
-        .values("day").annotate(requests=Count("request_id", distinct=True)).order_by("day")
+        .values("day")
+        .annotate(requests=Count("id"), errors=Count("id", filter=Q(status__gte=400)))
+        .order_by("day")
     )
-    by_day = {row["day"]: row["requests"] for row in rows}
+    by_day = {row["day"]: row for row in rows}
+    empty = {"requests": 0, "errors": 0}
     return [
-        DayTraffic(day=first + timedelta(days=i), errors=0,
-                   requests=by_day.get(first + timedelta(days=i), 0))
-        for i in range(days)
+        DayTraffic(day=day, requests=by_day.get(day, empty)["requests"],
+                   errors=by_day.get(day, empty)["errors"])
+        for day in (first + timedelta(days=i) for i in range(days))
     ]
 
 

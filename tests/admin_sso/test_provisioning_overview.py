@@ -10,7 +10,12 @@ from django.utils import timezone
 
 from orgs.models import MembershipSource, MembershipStatus
 from scim import overview
-from tests.factories import AuditEventFactory, MembershipFactory, ScimTokenFactory
+from tests.factories import (
+    AuditEventFactory,
+    MembershipFactory,
+    ScimRequestFactory,
+    ScimTokenFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -33,22 +38,21 @@ def test_members_by_source_and_state_in_one_query(org, django_assert_num_queries
 
 
 def test_traffic_counts_idp_requests_per_day(org, django_assert_num_queries):
+    """From the SCIM request log: every request the IdP made, errors being 4xx and 5xx."""
     now = timezone.now()
-    for request_id, days_ago in [("a", 0), ("a", 0), ("b", 0), ("c", 2), ("old", 40)]:
-        AuditEventFactory(organization=org, action="scim.user.updated", actor_kind="scim-token",
-                          request_id=request_id, created_at=now - timedelta(days=days_ago))
-    AuditEventFactory(organization=org, action="scim.token.created", actor_kind="user",
-                      request_id="admin")  # an admin's change, not IdP traffic
-    AuditEventFactory(action="scim.user.updated", actor_kind="scim-token", request_id="x")
+    for status, days_ago in [(200, 0), (409, 0), (201, 2), (500, 2), (200, 2), (200, 40)]:
+        ScimRequestFactory(organization=org, status=status,
+                           created_at=now - timedelta(days=days_ago))
+    ScimRequestFactory(organization=None, status=401)  # operators only: no organization
     with django_assert_num_queries(1):
         traffic = overview.scim_traffic(organization=org, days=30, now=now)
     assert len(traffic) == 30 and traffic[-1].day == timezone.localdate(now)
-    assert [d.requests for d in traffic[-3:]] == [1, 0, 2]
-    assert sum(d.requests for d in traffic) == 3 and sum(d.errors for d in traffic) == 0
+    assert [(d.requests, d.errors) for d in traffic[-3:]] == [(3, 1), (0, 0), (2, 1)]
+    assert sum(d.requests for d in traffic) == 5 and sum(d.errors for d in traffic) == 2
     chart = overview.traffic_chart(traffic[-7:])
-    assert chart.days == 7 and chart.total_requests == 3
+    assert chart.days == 7 and chart.total_requests == 5
     tallest = max(chart.bars, key=lambda b: b.height)
-    assert tallest.title.endswith(": 2 requests, 0 errors")
+    assert tallest.title.endswith(": 3 requests, 1 error")
     assert all(chart.plot_top <= b.y <= chart.plot_bottom for b in chart.bars)
 
 
@@ -59,6 +63,7 @@ def test_the_tab_shows_the_overview(admin_client_, url, org, settings):
     AuditEventFactory(organization=org, action="scim.user.created", actor_kind="scim-token",
                       actor_label="SCIM token rst_scim_abcdef… (Okta)", request_id="r1")
     ScimTokenFactory(organization=org, last_used_at=timezone.now())
+    ScimRequestFactory(organization=org, status=201, request_id="r1")
     response = admin_client_.get(url("sso_provisioning", org))
     html = response.content.decode()
     assert '<tr id="member-counts-scim"><th scope="row">Provisioned by SCIM</th><td>1</td>' in html

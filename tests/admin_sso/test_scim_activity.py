@@ -8,14 +8,17 @@ import json
 
 import pytest
 from django.test import Client
-from django.urls import NoReverseMatch
 
 from orgs.audit import Actor
 from orgs.models import AuditEvent
 from scim.activity import PER_PAGE
-from scim.admin_views import request_log_url
 from scim.services import scim_token_create
-from tests.factories import AuditEventFactory, GroupRoleMappingFactory, ScimTokenFactory
+from tests.factories import (
+    AuditEventFactory,
+    GroupRoleMappingFactory,
+    ScimRequestFactory,
+    ScimTokenFactory,
+)
 from tests.scim.conftest import ScimClient
 from tests.scim.test_okta_aiw import OKTA_USER
 
@@ -140,21 +143,15 @@ def test_filtered_link_opens_the_audit_log_on_that_action_of_the_org(
     assert shown == ["scim.user.created"]
 
 
-class _Host:
-    """An admin page host whose URL map has, or lacks, the SCIM request log's page."""
-
-    def __init__(self, has_request_log: bool) -> None:
-        self.has_request_log = has_request_log
-
-    def sso_url(self, name: str, org, *args) -> str:
-        if not self.has_request_log:
-            raise NoReverseMatch(name)
-        return f"/requests/{args[0]}/"
-
-
-def test_rows_link_to_the_request_log_only_where_it_exists(org):
-    assert request_log_url(_Host(False), org)("abc") == ""
-    assert request_log_url(_Host(True), org)("abc") == "/requests/abc/"
+def test_rows_link_to_their_request_in_the_log(admin_client_, url, org, other_org):
+    record = ScimRequestFactory(organization=org, request_id="req-1")
+    ScimRequestFactory(organization=other_org, request_id="req-2")
+    link = url("scim_request_by_id", org, "req-1")
+    response = admin_client_.get(link)
+    assert response.status_code == 302
+    assert response["Location"] == url("scim_request", org, record.pk)
+    assert admin_client_.get(url("scim_request_by_id", org, "req-2")).status_code == 404
+    assert admin_client_.get(url("scim_request_by_id", org, "pruned")).status_code == 404
 
 
 def test_pages_cost_a_fixed_number_of_queries(
