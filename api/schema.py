@@ -62,6 +62,7 @@ TAGS = {
     "scim-tokens": "The bearer tokens the organization's IdP provisions with.",
     "saml-connection": "The organization's SAML single sign-on connection.",
     "audit-events": "The audit log, with a `since` feed for a SIEM.",
+    "scim-requests": "The SCIM request log (bodies masked), with a `since` feed for a SIEM.",
 }
 PATH_PARAMETERS = {
     "org": "The organization's id or slug.",

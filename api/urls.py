@@ -34,9 +34,12 @@ urlpatterns = [
     route(f"{ORG}/scim-tokens", scim_tokens.ScimTokenListView.as_view(), "scim-tokens"),
     route(f"{ORG}/scim-tokens/(?P<token_id>[^/]+)", scim_tokens.ScimTokenView.as_view(),
           "scim-token"),
+    route(f"{ORG}/scim-tokens/(?P<token_id>[^/]+)/rotate",
+          scim_tokens.ScimTokenRotateView.as_view(), "scim-token-rotate"),
     route(f"{ORG}/scim-tokens/(?P<token_id>[^/]+)/revoke",
           scim_tokens.ScimTokenRevokeView.as_view(), "scim-token-revoke"),
     route(f"{ORG}/saml-connection", saml.SamlConnectionView.as_view(), "saml-connection"),
     route(f"{ORG}/audit-events", audit.AuditEventListView.as_view(), "audit-events"),
+    route(f"{ORG}/scim-requests", audit.ScimRequestListView.as_view(), "scim-requests"),
     re_path(r"^.*$", misc.NotFoundView.as_view(), name="not-found"),
 ]

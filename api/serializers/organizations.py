@@ -7,13 +7,15 @@ from rest_framework import serializers
 from api.serializers.common import StrictSerializer, TextField
 from orgs.models import Organization, Role
 from orgs.plans import Plan
+from scim.services.rate_limits import MAX_RATE_LIMIT, MIN_RATE_LIMIT
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Organization
         fields = ["id", "name", "slug", "plan", "default_role", "sso_jit_provisioning",
-                  "scim_enabled", "sso_enforced", "created_at", "updated_at"]
+                  "scim_enabled", "sso_enforced", "scim_rate_limit_per_minute", "created_at",
+                  "updated_at"]
         read_only_fields = fields
 
 
@@ -29,3 +31,7 @@ class OrganizationUpdateSerializer(StrictSerializer):
     sso_enforced = serializers.BooleanField(
         required=False,
         help_text="Needs a successful SAML login since the SAML settings were last saved.")
+    scim_rate_limit_per_minute = serializers.IntegerField(
+        required=False, min_value=MIN_RATE_LIMIT, max_value=MAX_RATE_LIMIT,
+        help_text="Requests per minute each SCIM token of the organization may make; more get "
+                  "429 with Retry-After.")

@@ -1,4 +1,5 @@
-"""/api/v1/organizations/{org}/audit-events/: the audit log, for people and for a SIEM.
+"""/api/v1/organizations/{org}/audit-events/ and /scim-requests/: the audit log and the SCIM
+request log, for people and for a SIEM.
 
 ``OrgLogView`` is the shape of every log the API serves (the SCIM request log joins it): filters
 from a serializer, newest-first cursor pages, and the ``since`` feed a SIEM polls
@@ -18,9 +19,12 @@ from rest_framework.serializers import Serializer
 from api.pagination import FeedPagination
 from api.schema import errors
 from api.serializers.audit import AuditEventFilterSerializer, AuditEventSerializer
+from api.serializers.scim_requests import ScimRequestFilterSerializer, ScimRequestSerializer
 from api.views.base import ApiView
 from orgs.models import AuditEvent
 from orgs.selectors import audit_event_search
+from scim.models import ScimRequest
+from scim.selectors import RequestFilters, scim_request_list
 
 FEED_DESCRIPTION = (
     "Newest first, in pages (`next`). To export to a SIEM, poll with `since`: `since=0` lists "
@@ -63,5 +67,30 @@ class AuditEventListView(OrgLogView):
     @extend_schema(operation_id="audit_events_list", summary="List audit events",
                    description=FEED_DESCRIPTION, parameters=[AuditEventFilterSerializer],
                    responses={200: AuditEventSerializer(many=True), **errors(400, 404)})
+    def get(self, request: Request, org: str) -> Response:
+        return super().get(request, org)
+
+
+class ScimRequestListView(OrgLogView):
+    """/api/v1/organizations/{org}/scim-requests/: every call the organization's IdP made."""
+
+    serializer_class = ScimRequestSerializer
+    filter_serializer = ScimRequestFilterSerializer
+
+    def rows(self, filters: dict[str, Any]) -> QuerySet[ScimRequest]:
+        records = scim_request_list(
+            organization=self.organization,
+            filters=RequestFilters(
+                status=filters.get("status", ""), method=filters.get("method", ""),
+                resource=filters.get("resource", ""), since=filters.get("created_after"),
+            ),
+        ).defer(None)  # the API lists the masked bodies too
+        if filters.get("request_id"):
+            records = records.filter(request_id=filters["request_id"])
+        return records
+
+    @extend_schema(operation_id="scim_requests_list", summary="List SCIM requests",
+                   description=FEED_DESCRIPTION, parameters=[ScimRequestFilterSerializer],
+                   responses={200: ScimRequestSerializer(many=True), **errors(400, 404)})
     def get(self, request: Request, org: str) -> Response:
         return super().get(request, org)

@@ -32,6 +32,9 @@ SWITCHES: dict[str, Switch] = {
         organization=org, enforced=value, actor=actor),
     "scim_enabled": lambda org, value, actor: scim_services.organization_set_scim_enabled(
         organization=org, enabled=value, actor=actor),
+    "scim_rate_limit_per_minute": lambda org, value, actor: (
+        scim_services.organization_set_scim_rate_limit(
+            organization=org, per_minute=value, actor=actor)),
 }
 
 

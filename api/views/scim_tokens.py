@@ -77,6 +77,21 @@ class ScimTokenView(_TokenView):
         return Response(ScimTokenSerializer(self.token()).data)
 
 
+class ScimTokenRotateView(_TokenView):
+    @extend_schema(
+        operation_id="scim_tokens_rotate", summary="Rotate a SCIM token",
+        description="A new token (shown once, same description and lifetime) works at once; "
+                    "the old one keeps working for 24 hours, or until it is revoked, while the "
+                    "IdP is switched over. Audited as `scim.token.rotated`.",
+        request=None, responses={201: ScimTokenCreatedSerializer, **errors(404, 409)},
+    )
+    def post(self, request: Request, org: str, token_id: str) -> Response:
+        created = scim_services.scim_token_rotate(
+            token=self.token(), actor=self.actor(), created_by=request.user,
+        )
+        return shown_once(created.token, created.plaintext, status=201)
+
+
 class ScimTokenRevokeView(_TokenView):
     @extend_schema(
         operation_id="scim_tokens_revoke", summary="Revoke a SCIM token",

@@ -34,7 +34,8 @@ def test_read_by_id_or_slug(api, org):
     assert by_id.json() == by_slug.json() == {
         "id": str(org.pk), "name": "Acme", "slug": "acme", "plan": "enterprise",
         "default_role": "member", "sso_jit_provisioning": False, "scim_enabled": True,
-        "sso_enforced": False, "created_at": by_id.json()["created_at"],
+        "sso_enforced": False, "scim_rate_limit_per_minute": 6000,
+        "created_at": by_id.json()["created_at"],
         "updated_at": by_id.json()["updated_at"],
     }
 
@@ -122,3 +123,14 @@ def test_validation_errors_name_the_field(api, org, body, fields):
     assert response.status_code == 400
     assert response.json() == error("invalid", fields=fields)
     assert Organization.objects.get(pk=org.pk).name == "Acme"
+
+
+def test_the_scim_rate_budget_is_set_through_the_scim_service(api, org):
+    from orgs.models import AuditEvent
+
+    response = api.patch("/organizations/acme/", {"scim_rate_limit_per_minute": 1200})
+    assert response.status_code == 200 and response.json()["scim_rate_limit_per_minute"] == 1200
+    assert AuditEvent.objects.filter(action="org.scim.rate_limit_changed").count() == 1
+    response = api.patch("/organizations/acme/", {"scim_rate_limit_per_minute": 5})
+    assert response.status_code == 400
+    assert "scim_rate_limit_per_minute" in response.json()["error"]["fields"]

@@ -45,6 +45,8 @@ ENDPOINTS = [
     ("get", "/organizations/{org}/scim-tokens/{token}/", None),
     ("post", "/organizations/{org}/scim-tokens/{token}/revoke/", None),
     ("get", "/organizations/{org}/saml-connection/", None),
+    ("get", "/organizations/{org}/scim-requests/", None),
+    ("post", "/organizations/{org}/scim-tokens/{token}/rotate/", None),
     ("patch", "/organizations/{org}/saml-connection/",
      {"is_active": False, "scim_acknowledged": True}),
     ("get", "/organizations/{org}/audit-events/", None),

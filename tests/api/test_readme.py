@@ -60,4 +60,5 @@ def test_the_readme_session_works(org, org_admin, settings):
             assert created.status_code == 201
     assert [a.get("scim_enabled") for a in answers[:1]] == [True]
     assert answers[1]["token"].startswith("rst_scim_")
-    assert [e["action"] for e in answers[2]["results"]] == ["scim.user.created"]
+    assert [(r["method"], r["path"], r["status"]) for r in answers[2]["results"]] == [
+        ("POST", "/scim/v2/Users", 201)]

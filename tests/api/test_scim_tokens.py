@@ -99,3 +99,15 @@ def test_another_organizations_token_is_404_and_untouched(api, other_org):
         assert response.status_code == 404
     theirs.refresh_from_db()
     assert theirs.revoked_at is None
+
+
+def test_rotate_gives_a_new_token_once_and_keeps_the_old_one_for_a_while(api, org):
+    created = api.post("/organizations/acme/scim-tokens/", {"description": "Okta"}).json()
+    response = api.post(f"/organizations/acme/scim-tokens/{created['id']}/rotate/")
+    assert response.status_code == 201 and response["Cache-Control"].startswith("no-store")
+    new = response.json()
+    assert new["token"] != created["token"] and new["description"] == "Okta"
+    old = ScimToken.objects.get(pk=created["id"])
+    assert old.status == "active" and old.expires_at is not None
+    again = api.post(f"/organizations/acme/scim-tokens/{created['id']}/rotate/")
+    assert again.status_code == 409  # a token is rotated once
