@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint migrate seed bench
+.PHONY: run serve test install lint migrate seed bench
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: Roster needs Python 3.11 (set PYTHON=...)" >&2; exit 1; }
@@ -22,9 +22,17 @@ migrate: install
 seed: migrate
 	$(PY) manage.py seed_demo
 
+# runserver plus the background jobs (invitation emails show up here, from the console email
+# backend); stopping runserver stops the jobs too.
 run: seed
-	@echo "Serving Roster at http://127.0.0.1:8000/admin/"
+	@echo "Serving Roster at http://127.0.0.1:8000/admin/ (background jobs: manage.py jobs)"
+	@$(PY) manage.py jobs --no-startup-delay & jobs=$$!; \
+	trap 'kill $$jobs 2>/dev/null; wait $$jobs 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
+
+# The production start: migrate, check --deploy, collectstatic, then gunicorn + jobs (bin/serve).
+serve: install
+	PY=$(PY) bin/serve
 
 test: install
 	$(PY) -m pytest

@@ -13,4 +13,5 @@ urlpatterns = [
     path("scim/v2/", include("scim.urls")),
     path("sso/", include("sso.urls")),
     path("account/", include("sso.account_urls")),
+    path("api/", include("api.urls")),
 ]

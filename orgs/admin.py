@@ -21,9 +21,8 @@ from orgs.admin_forms import (
 from orgs.admin_tenancy import NotFoundOutsideScope, TenantScopedAdmin
 from orgs.audit import Actor
 from orgs.exceptions import DomainError
-from orgs.models import AuditEvent, Group, GroupMember, Membership, Organization, User
+from orgs.models import AuditEvent, Group, GroupMember, Membership, User
 from orgs.permissions import administered_org_ids
-from sso.admin_pages import OrganizationSsoPagesMixin
 
 admin.site.site_header = "Roster administration"
 admin.site.site_title = "Roster"
@@ -31,7 +30,11 @@ admin.site.index_title = "Organizations, members and provisioning"
 
 
 class ServiceFormAdmin(TenantScopedAdmin):
-    """Hands the acting user to ``ServiceForm``s; the form's service call did the write."""
+    """Writes through ``ServiceForm.apply()`` in ``save_model``, after the whole page is valid.
+
+    A service's refusal there rolls back the admin's transaction; the page is then built again
+    from the same POST with the refusal as the form's error, so nothing is half-written.
+    """
 
     add_form: type[ServiceForm] | None = None
 
@@ -40,16 +43,30 @@ class ServiceFormAdmin(TenantScopedAdmin):
             kw["form"] = self.add_form
             kw["fields"] = None
         form_class = super().get_form(request, obj, change=change, **kw)
-        actor = Actor.for_user(request.user, request)
 
         class BoundForm(form_class):  # type: ignore[valid-type, misc]
             pass
 
-        BoundForm.actor = actor
+        BoundForm.actor = Actor.for_user(request.user, request)
+        BoundForm.refusal = getattr(request, REFUSAL_ATTRIBUTE, None)
         return BoundForm
 
+    def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        """Inlines list an object's rows; an object being added has none yet."""
+        return super().get_inline_instances(request, obj) if obj is not None else []
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        """Nothing to save: ``form.clean()`` applied the change through a service."""
+        result = form.apply()  # a DomainError goes to changeform_view
+        if result is not None and result is not obj:
+            _adopt(obj, result)
+
+    def changeform_view(self, request: HttpRequest, object_id: str | None = None,
+                        form_url: str = "", extra_context: dict | None = None) -> Any:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as refusal:  # raised in save_model; the transaction rolled back
+            setattr(request, REFUSAL_ATTRIBUTE, refusal)
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def _run_service(self, request: HttpRequest, queryset: QuerySet, fn: Any, verb: str) -> None:
         actor = Actor.for_user(request.user, request)
@@ -64,6 +81,19 @@ class ServiceFormAdmin(TenantScopedAdmin):
             self.message_user(request, f"{verb} {done} item(s).", messages.SUCCESS)
         for message in failed:
             self.message_user(request, message, messages.ERROR)
+
+
+# The service's refusal of this request, handed from changeform_view to the rebuilt form.
+REFUSAL_ATTRIBUTE = "_roster_service_refusal"
+
+
+def _adopt(obj: Any, saved: Any) -> None:
+    """Make the admin's unsaved object the row the service saved (the admin then logs it and
+    redirects to it)."""
+    for field in saved._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding = False
+    obj._state.db = saved._state.db
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -88,11 +118,8 @@ class ReadOnlyInline(admin.TabularInline):
 
 class MembershipInline(ReadOnlyInline):
     model = Membership
-    fields = ["user", "role", "status", "is_active", "source", "created_at"]
+    fields = ["email", "scim_user_name", "role", "status", "is_active", "source", "created_at"]
     verbose_name_plural = "Members"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related("user")
 
 
 class GroupInline(ReadOnlyInline):
@@ -101,8 +128,7 @@ class GroupInline(ReadOnlyInline):
     verbose_name_plural = "Groups"
 
 
-@admin.register(Organization)
-class OrganizationAdmin(OrganizationSsoPagesMixin, ServiceFormAdmin):
+class OrganizationAdmin(ServiceFormAdmin):
     org_path = ""
     add_form = OrganizationAddForm
     form = OrganizationChangeForm
@@ -144,25 +170,43 @@ class OrganizationAdmin(OrganizationSsoPagesMixin, ServiceFormAdmin):
 class MembershipAdmin(ServiceFormAdmin):
     add_form = MembershipAddForm
     form = MembershipChangeForm
-    list_display = ["user", "organization", "role", "status", "is_active", "source",
-                    "created_at"]
+    list_display = ["email", "scim_user_name", "user", "organization", "role", "status",
+                    "is_active", "source", "created_at"]
     list_filter = ["role", "status", "is_active", "source", "organization"]
-    search_fields = ["user__email", "user__first_name", "user__last_name", "scim_user_name",
+    search_fields = ["email", "given_name", "family_name", "scim_user_name",
                      "external_id"]
     list_select_related = ["user", "organization"]
     actions = ["deactivate", "reactivate", "remove"]
-    readonly_fields = ["user", "organization", "status", "is_active", "source",
-                       "scim_user_name", "external_id", "groups_list", "created_at",
-                       "updated_at"]
+    readonly_fields = ["email", "given_name", "family_name", "user", "organization", "status",
+                       "is_active", "source", "scim_user_name", "external_id", "groups_list",
+                       "created_at", "updated_at"]
+
+    def _account_field(self, request: HttpRequest) -> str:
+        """Operators see the linked account (a link to its page). Org admins see when one was
+        linked, not which: the account is global and holds more than their organization does
+        (its own login email, last login, keys, staff flags, other memberships)."""
+        return "user" if administered_org_ids(request) is None else "linked_at"
+
+    def _with_account_field(self, request: HttpRequest, fields: Any) -> list[str]:
+        account = self._account_field(request)
+        return [account if f == "user" else f for f in fields]
+
+    def get_list_display(self, request: HttpRequest) -> list[str]:
+        return self._with_account_field(request, super().get_list_display(request))
 
     def get_fields(self, request: HttpRequest, obj: Any = None):
         if obj is None:
             return ["organization", "email", "first_name", "last_name", "role"]
-        return ["user", "organization", "role", "status", "is_active", "source",
-                "scim_user_name", "external_id", "groups_list", "created_at", "updated_at"]
+        return self._with_account_field(request, [
+            "email", "given_name", "family_name", "user", "organization", "role", "status",
+            "is_active", "source", "scim_user_name", "external_id", "groups_list",
+            "created_at", "updated_at",
+        ])
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
-        return self.readonly_fields if obj is not None else []
+        if obj is None:
+            return []
+        return self._with_account_field(request, self.readonly_fields)
 
     @admin.display(description="Groups")
     def groups_list(self, obj: Membership) -> str:
@@ -214,7 +258,7 @@ class GroupMemberInline(ReadOnlyInline):
     verbose_name_plural = "Members"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related("membership__user")
+        return super().get_queryset(request).select_related("membership")
 
 
 @admin.register(Group)
@@ -225,7 +269,16 @@ class GroupAdmin(ServiceFormAdmin):
     list_filter = ["organization"]
     search_fields = ["display_name", "external_id"]
     list_select_related = ["organization"]
+    readonly_fields = ["organization", "external_id", "created_at", "updated_at"]
     inlines = [GroupMemberInline]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None):
+        if obj is None:
+            return ["organization", "display_name"]
+        return ["display_name", *self.readonly_fields]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
+        return self.readonly_fields if obj is not None else []
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)
@@ -263,7 +316,10 @@ class AuditEventAdmin(TenantScopedAdmin):
 
 @admin.register(User)
 class UserAdmin(NotFoundOutsideScope, DjangoUserAdmin):
-    """Users are global: superusers manage them; an org admin only views their members."""
+    """Accounts are global and hold more than any one organization may read (last login,
+    setup date, public key, staff flags, other memberships), so only operators (superusers)
+    get these pages. An org admin manages people through Memberships, which show the email
+    their organization holds; every account URL answers them 404."""
 
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_staff", "is_superuser",
@@ -282,30 +338,25 @@ class UserAdmin(NotFoundOutsideScope, DjangoUserAdmin):
     ]
     readonly_fields = ["setup_completed_at", "public_key", "last_login", "date_joined"]
 
+    @staticmethod
+    def _operator(request: HttpRequest) -> bool:
+        return administered_org_ids(request) is None
+
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         qs = super().get_queryset(request)
-        ids = administered_org_ids(request.user)
-        if ids is None:
-            return qs
-        return qs.filter(memberships__organization_id__in=ids).distinct()
+        return qs if self._operator(request) else qs.none()
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        ids = administered_org_ids(request.user)
-        return ids is None or bool(ids)
+        return self._operator(request)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if request.user.is_superuser:
-            return True
-        ids = administered_org_ids(request.user)
-        if not ids:
-            return False
-        return obj is None or obj.memberships.filter(organization_id__in=ids).exists()
+        return self._operator(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_superuser
+        return self._operator(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_superuser
+        return self._operator(request)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_superuser
+        return self._operator(request)

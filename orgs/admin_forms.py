@@ -1,9 +1,10 @@
 """Admin forms that write through the services.
 
-The admin wraps each change view in a transaction, and a form's ``clean()`` is where an error
-can still become a form error. So these forms call the service in ``clean()``: a refused change
-(last admin, duplicate, cross-org) is shown on the form, and ``ModelAdmin.save_model`` has
-nothing left to write.
+A form validates its fields; the admin's ``save_model`` then calls ``apply()`` (the service),
+only after the whole page — the form and every inline formset — is valid, inside the admin's
+transaction. A service's refusal (last admin, duplicate, cross-org) rolls that transaction
+back and the page is shown again with the refusal as the form's error
+(``ServiceFormAdmin.changeform_view``).
 """
 
 from __future__ import annotations
@@ -20,27 +21,23 @@ from orgs.models import Group, Membership, Organization
 
 
 class ServiceForm(forms.ModelForm):
-    """A ModelForm whose ``apply()`` calls a service; ``actor`` is set by the admin."""
+    """A ModelForm whose ``apply()`` calls a service; ``actor`` is set by the admin, and
+    ``refusal`` when the service refused this very submission."""
 
     actor: Actor
+    refusal: DomainError | None = None
 
     def apply(self) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        try:
-            result = self.apply()
-        except DomainError as exc:
-            raise ValidationError(exc.message, code=exc.code) from exc
-        if result is not None:
-            self.instance = result
+        if self.refusal is not None:
+            raise ValidationError(self.refusal.message, code=self.refusal.code)
         return cleaned
 
     def _post_clean(self) -> None:
-        """The service already wrote and validated; don't copy form data onto the instance."""
+        """The service validates and writes; don't copy form data onto the instance."""
 
     def save(self, commit: bool = True) -> Any:
         return self.instance

@@ -4,6 +4,10 @@ Superusers see everything. A staff user who is an active admin of some organizat
 changes only those organizations' rows; anything else is absent from their lists and answers
 404 by URL (``get_queryset`` is scoped) or 403 (permission checks on the object). Org admins
 hold no Django model permissions: the rule in ``orgs.permissions`` replaces them.
+
+Rows are not the only place another organization could show: list filters, choice lists and
+autocompletes list *related* objects. ``TenantScopedAdmin`` scopes those too, so an org admin
+never reads another organization's name or id anywhere in the admin.
 """
 
 from __future__ import annotations
@@ -11,10 +15,74 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
+from orgs.models import Organization
 from orgs.permissions import administered_org_ids, can_administer
+
+
+class OrganizationListFilter(admin.RelatedFieldListFilter):
+    """"By organization", offering only the organizations the caller administers.
+
+    Hidden when that is a single organization (unless a link selected it). An organization id
+    the caller does not administer is an invalid lookup (the admin's "?e=1" page), not an empty
+    list, so a guessed id reads the same whether or not it exists. Superusers get Django's
+    filter unchanged."""
+
+    def __init__(self, field: Any, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        self.scope = administered_org_ids(request)
+        super().__init__(field, request, *args, **kwargs)
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> list:
+        if self.scope is None:
+            return super().field_choices(field, request, model_admin)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(
+            include_blank=False, limit_choices_to={"pk__in": self.scope}, ordering=ordering
+        )
+
+    @property
+    def include_empty_choice(self) -> bool:
+        return self.scope is None and super().include_empty_choice
+
+    def has_output(self) -> bool:
+        if self.scope is None:
+            return super().has_output()
+        return len(self.lookup_choices) > 1 or self.lookup_val is not None
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.scope is not None and self.lookup_val is not None:
+            try:
+                wanted = {self.field.target_field.to_python(v) for v in self.lookup_val}
+            except ValidationError as exc:
+                raise IncorrectLookupParameters(exc) from exc
+            if not wanted <= self.scope:
+                raise IncorrectLookupParameters("Not an organization you administer.")
+        return super().queryset(request, queryset)
+
+
+def scoped_list_filter(model: type[Model], item: Any) -> Any:
+    """A ``list_filter`` entry made safe for org admins: a plain name of a relation to
+    ``Organization`` gets ``OrganizationListFilter``; of any other relation, Django's
+    ``RelatedOnlyFieldListFilter`` (only objects the caller's own rows point to)."""
+    if not isinstance(item, str):
+        return item
+    target: Any = model
+    field = None
+    for part in item.split("__"):
+        try:
+            field = target._meta.get_field(part)
+        except (FieldDoesNotExist, AttributeError):
+            return item
+        target = field.related_model
+    if field is None or not field.is_relation:
+        return item
+    if target is Organization:
+        return (item, OrganizationListFilter)
+    return (item, admin.RelatedOnlyFieldListFilter)
 
 
 class NotFoundOutsideScope:
@@ -43,19 +111,22 @@ class TenantScopedAdmin(NotFoundOutsideScope, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         qs = super().get_queryset(request)
-        ids = administered_org_ids(request.user)
+        ids = administered_org_ids(request)
         if ids is None:
             return qs
         lookup = f"{self.org_path}__in" if self.org_path else "pk__in"
         return qs.filter(**{lookup: ids})
 
+    def get_list_filter(self, request: HttpRequest) -> list[Any]:
+        return [scoped_list_filter(self.model, item) for item in super().get_list_filter(request)]
+
     def _allowed(self, request: HttpRequest, obj: Any = None) -> bool:
-        ids = administered_org_ids(request.user)
+        ids = administered_org_ids(request)
         if ids is None:
             return True
         if not ids:
             return False
-        return obj is None or can_administer(request.user, self._org_of(obj))
+        return obj is None or can_administer(request, self._org_of(obj))
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._allowed(request)
@@ -74,7 +145,7 @@ class TenantScopedAdmin(NotFoundOutsideScope, admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         """Offer only the caller's organizations (and their members) in choice lists."""
-        ids = administered_org_ids(request.user)
+        ids = administered_org_ids(request)
         if ids is not None:
             model = db_field.remote_field.model
             if model._meta.label == "orgs.Organization":

@@ -48,9 +48,10 @@ class Actor:
 
     def with_request(self, request: HttpRequest) -> Actor:
         meta = request.META
-        request_id = meta.get("HTTP_X_REQUEST_ID", "")[:64] or getattr(
-            request, "request_id", ""
-        ) or uuid.uuid4().hex
+        # The id RequestIdMiddleware gave the request (and its log lines), when it ran.
+        request_id = getattr(request, "request_id", "") or meta.get(
+            "HTTP_X_REQUEST_ID", ""
+        )[:64] or uuid.uuid4().hex
         return replace(
             self,
             ip=meta.get("REMOTE_ADDR") or None,

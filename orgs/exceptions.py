@@ -34,3 +34,9 @@ class PreconditionFailed(DomainError):
 
 class InvalidInput(DomainError):
     code = "invalid"
+
+
+class NotFound(DomainError):
+    """The object is gone (deleted by a concurrent request)."""
+
+    code = "not_found"

@@ -133,13 +133,26 @@ class Organization(models.Model):
 
 
 class Membership(models.Model):
-    """A user in an organization. Its id is the SCIM User id."""
+    """A person in an organization, as that organization knows them. Its id is the SCIM User id.
+
+    The email and names are this organization's (its IdP's or its admin's): they never touch
+    the global account, so one organization's pushes can't change what another shows. ``user``
+    is the account the person signs in with. A member provisioned by an IdP is an invitation
+    (``user`` empty) until their first verified sign-in links it (``sso.services``).
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="memberships"
     )
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="memberships", null=True, blank=True,
+        help_text="The account linked at the member's first verified sign-in.",
+    )
+    linked_at = models.DateTimeField(null=True, blank=True)
+    email = models.EmailField("email address", max_length=254)
+    given_name = models.CharField("first name", max_length=150, blank=True)
+    family_name = models.CharField("last name", max_length=150, blank=True)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
     status = models.CharField(
         max_length=20, choices=MembershipStatus.choices, default=MembershipStatus.INVITED
@@ -165,11 +178,23 @@ class Membership(models.Model):
                 condition=~models.Q(scim_user_name=""),
                 name="orgs_membership_org_scim_user_name_ci_unique",
             ),
+            models.UniqueConstraint(
+                "organization",
+                Lower("external_id"),
+                condition=~models.Q(external_id=""),
+                name="orgs_membership_org_external_id_ci_unique",
+            ),
         ]
-        indexes = [models.Index(fields=["organization", "created_at"])]
+        indexes = [
+            models.Index(fields=["organization", "created_at"]),
+            models.Index(fields=["organization", "updated_at"]),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.user} in {self.organization}"
+        return f"{self.email} in {self.organization}"
+
+    def get_full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()
 
 
 class Group(models.Model):
@@ -190,7 +215,10 @@ class Group(models.Model):
                 "organization", Lower("display_name"), name="orgs_group_org_name_ci_unique"
             ),
         ]
-        indexes = [models.Index(fields=["organization", "created_at"])]
+        indexes = [
+            models.Index(fields=["organization", "created_at"]),
+            models.Index(fields=["organization", "updated_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.display_name

@@ -41,3 +41,9 @@ def clean_text(value: str, *, field: str, max_length: int | None = None,
     if max_length is not None and len(value) > max_length:
         raise InvalidInput(f"{field} must be at most {max_length} characters.")
     return value
+
+
+def clean_for_column(value: str, model: type, column: str, *, field: str) -> str:
+    """``clean_text`` with the column's own length: the model is where a limit is written."""
+    max_length = model._meta.get_field(column).max_length
+    return clean_text(value, field=field, max_length=max_length)

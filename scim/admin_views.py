@@ -1,7 +1,7 @@
 """The SSO page's Provisioning tab: the SCIM toggle, SCIM tokens, SCIM activity and group role
 mappings.
 
-Called by ``sso.admin_pages.OrganizationSsoPagesMixin`` once it has fetched the organization and
+Called by ``console.sso_page.OrganizationSsoPagesMixin`` once it has fetched the organization and
 checked that the user administers it; the ``admin`` argument is that ModelAdmin (for the admin
 context, URLs and rendering). These views translate: forms in, services out, results back as
 admin messages. Every change is a POST (CSRF-checked by the middleware) calling a service that
@@ -14,13 +14,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 from orgs import services as org_services
@@ -36,17 +34,13 @@ from scim.admin_forms import (
     issue_nonce,
 )
 from scim.models import ScimToken
+from scim.schemas import base_url
 
 if TYPE_CHECKING:
-    from sso.admin_pages import OrganizationSsoPagesMixin as SsoAdmin
+    from orgs.admin_pages import OrganizationPageHost as SsoAdmin
 
 SCIM_ACTIVITY_LIMIT = 25
 SCIM_ACTION_PREFIXES = ("scim.", "org.scim.")
-
-
-def scim_base_url() -> str:
-    """What the admin pastes into Okta as the SCIM connector base URL."""
-    return settings.BASE_URL.rstrip("/") + getattr(settings, "SCIM_PATH", "/scim/v2")
 
 
 @dataclass(frozen=True)
@@ -64,7 +58,7 @@ class ScimToggle:
 def scim_toggle_state(admin: SsoAdmin, request: HttpRequest, org: Organization) -> ScimToggle:
     """The toggle, with the reason ``organization_scim_enable_blocker`` gives when SCIM cannot
     be turned on, and what this admin can do about it."""
-    blocker = org_services.organization_scim_enable_blocker(organization=org)
+    blocker = scim_services.organization_scim_enable_blocker(organization=org)
     if blocker is None:
         return ScimToggle(enabled=org.scim_enabled, can_enable=True)
     if isinstance(blocker, FeatureNotAvailable):
@@ -124,13 +118,11 @@ def provisioning_tab(
     if action:
         audit_query["action"] = action
     tokens = ScimToken.objects.filter(organization=org)
-    usable = tokens.filter(revoked_at__isnull=True).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
-    )
+    usable = tokens.usable()
     context = admin.sso_context(
         request, org, tab="provisioning", title="Single Sign-On (SSO)",
         toggle=scim_toggle_state(admin, request, org),
-        scim_url=scim_base_url(),
+        scim_url=base_url(),
         active_token_count=usable.count(),
         token_count=tokens.count(),
         events=events[:SCIM_ACTIVITY_LIMIT],
@@ -159,7 +151,7 @@ def scim_toggle(
     tab_url = admin.sso_url("sso_provisioning", org)
     if request.method == "POST":
         try:
-            org_services.organization_set_scim_enabled(
+            scim_services.organization_set_scim_enabled(
                 organization=org, enabled=enabled, actor=_actor(request)
             )
         except DomainError as exc:
@@ -254,7 +246,7 @@ def scim_token_create(admin: SsoAdmin, request: HttpRequest, org: Organization) 
                 ("Manage SCIM Tokens", tokens_url), ("New SCIM Token", "")],
         token=created.token,
         plaintext=created.plaintext,
-        scim_url=scim_base_url(),
+        scim_url=base_url(),
         scim_enabled=org.scim_enabled,
         tokens_url=tokens_url,
     )

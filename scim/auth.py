@@ -1,16 +1,21 @@
-"""Bearer authentication for /scim/v2/: the token decides the organization.
+"""Who may call /scim/v2: DRF authentication and permission classes.
 
-401 (with ``WWW-Authenticate: Bearer``) when the token is missing, unknown, expired or revoked;
-403 when the organization has SCIM turned off or its plan lacks SCIM. The lookup is by SHA-256
-digest and the decisive comparison is constant-time (``scim_token_authenticate``).
+``ScimTokenAuthentication``: the bearer token decides the organization. 401 (with
+``WWW-Authenticate: Bearer``) when the token is missing, unknown, expired or revoked. The lookup
+is by SHA-256 digest and the decisive comparison is constant-time (``scim_token_authenticate``).
+The permissions then answer 403 when the organization's plan lacks SCIM or SCIM is turned off.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from django.http import HttpRequest
+from django.contrib.auth.models import AnonymousUser
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import BasePermission
 
+from config.request_context import set_request_context
 from orgs.audit import Actor
 from orgs.models import Organization
 from orgs.plans import Feature
@@ -18,33 +23,51 @@ from scim.errors import ScimError
 from scim.models import ScimToken
 from scim.services import scim_token_authenticate
 
-_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="Roster SCIM"'}
+CHALLENGE = 'Bearer realm="Roster SCIM"'
 
 
 @dataclass(frozen=True)
 class ScimContext:
-    """Who is calling: the token, its organization and the audit actor."""
+    """Who is calling: the token, its organization and the audit actor (``request.auth``)."""
 
     token: ScimToken
     organization: Organization
     actor: Actor
 
 
-def authenticate(request: HttpRequest) -> ScimContext:
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    scheme, _, credentials = header.partition(" ")
-    if scheme.lower() != "bearer" or not credentials.strip():
-        raise ScimError(401, "A bearer token is required.", headers=_CHALLENGE)
-    token = scim_token_authenticate(credentials.strip())
-    if token is None:
-        raise ScimError(
-            401, "The bearer token is invalid, expired or revoked.",
-            headers={**_CHALLENGE, "WWW-Authenticate": _CHALLENGE["WWW-Authenticate"]
-                     + ', error="invalid_token"'},
+class ScimTokenAuthentication(BaseAuthentication):
+    """Every SCIM request carries a bearer token; there is no anonymous SCIM."""
+
+    def authenticate(self, request: Any) -> tuple[AnonymousUser, ScimContext]:
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() != "bearer" or not credentials.strip():
+            raise ScimError(401, "A bearer token is required.",
+                            headers={"WWW-Authenticate": CHALLENGE})
+        token = scim_token_authenticate(credentials.strip())
+        if token is None:
+            raise ScimError(401, "The bearer token is invalid, expired or revoked.",
+                            headers={"WWW-Authenticate": CHALLENGE + ', error="invalid_token"'})
+        set_request_context(org=token.organization, token_prefix=token.prefix)  # log lines
+        # The IdP is not a user: request.user stays anonymous, request.auth is the context.
+        return AnonymousUser(), ScimContext(
+            token=token, organization=token.organization,
+            actor=Actor.for_scim_token(token, request),
         )
-    org = token.organization
-    if not org.has_feature(Feature.SCIM):
-        raise ScimError(403, "SCIM provisioning is not included in this organization's plan.")
-    if not org.scim_enabled:
-        raise ScimError(403, "SCIM provisioning is turned off for this organization.")
-    return ScimContext(token=token, organization=org, actor=Actor.for_scim_token(token, request))
+
+    def authenticate_header(self, request: Any) -> str:
+        return CHALLENGE
+
+
+class PlanIncludesScim(BasePermission):
+    message = "SCIM provisioning is not included in this organization's plan."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return request.auth.organization.has_feature(Feature.SCIM)
+
+
+class ScimTurnedOn(BasePermission):
+    message = "SCIM provisioning is turned off for this organization."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return request.auth.organization.scim_enabled

@@ -1,6 +1,6 @@
 """Every error under /scim/v2 is a SCIM error body, even one Django answers before our views.
 
-The views answer their own failures (``scim.views.ScimBaseView``), but some happen before a
+The views answer their own failures (``scim.http.ScimView``), but some happen before a
 view runs or outside it: a Host header not in ALLOWED_HOSTS (``DisallowedHost``, raised by
 ``CommonMiddleware``), a 404/405/413/500 that Django or another middleware renders as HTML, or
 Django's debug pages. An IdP parses only RFC 7644 bodies, so this middleware, outermost in

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -9,7 +11,19 @@ from django.utils import timezone
 from orgs.models import Organization
 
 
+class ScimTokenQuerySet(models.QuerySet):
+    def usable(self, now: datetime | None = None) -> ScimTokenQuerySet:
+        """Tokens that authenticate now: not revoked, not expired (``ScimToken.status``)."""
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+
 class ScimToken(models.Model):
+    """A bearer token of one organization. Whether it is usable is decided here, for a row
+    (``status``) and for a query (``ScimToken.objects.usable()``), and nowhere else."""
+
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="scim_tokens"
     )
@@ -26,6 +40,8 @@ class ScimToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     expiry_notified_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScimTokenQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -64,7 +80,7 @@ class ScimUserProfile(models.Model):
     )
     display_name = models.CharField(max_length=255, blank=True)
     # The rest of the advertised attributes, keyed by their SCIM names: "name.formatted",
-    # "emails" (list of {value, type, primary}), scim.adapters.PROFILE_ATTRIBUTES ("title",
+    # "emails" (list of {value, type, primary}), scim.attributes.PROFILE_ATTRIBUTES ("title",
     # "phoneNumbers", "addresses" …) and the enterprise extension's dict.
     attributes = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

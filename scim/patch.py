@@ -17,175 +17,34 @@ operation is ``invalidSyntax``/``invalidValue``; a bad value filter is ``invalid
 from __future__ import annotations
 
 import copy
-import re
-from dataclasses import dataclass
 from typing import Any
 
-from orgs.exceptions import InvalidInput
-from orgs.text import clean_text, text_problem
+from scim.attributes import Path, Schema, coerce
 from scim.errors import ScimError, bad_request
 from scim.schemas import PATCH_OP
 
-_FILTER = re.compile(r'^\s*([A-Za-z$][\w$-]*)\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$', re.IGNORECASE)
-_NAME = re.compile(r"^[A-Za-z$][\w$-]*$")
-# Singular complex attributes a client may send as their ``value`` alone.
-BARE_VALUE_ATTRIBUTES = frozenset({"manager"})
-# The longest value each attribute may have, by the name ``coerce`` reports it under: the
-# columns they are stored in (userName and the email an account is made with, externalId,
-# a member's or group's displayName). Names are cut to their columns by the services.
-MAX_LENGTHS = {"userName": 254, "externalId": 255, "displayName": 255, "emails.value": 254}
-# Free text where a line break belongs (a printed address); every other string is one line.
-MULTILINE = frozenset({"addresses.formatted"})
 # Sub-attributes that only qualify an item of a multi-valued attribute: an item left with
 # nothing else (``{"type": "fax"}`` after its value was removed) is dropped.
 _QUALIFIERS = frozenset({"type", "primary"})
 
 
-@dataclass(frozen=True)
-class Path:
-    """A parsed attribute path: ``attr[filter_attr eq "filter_value"].sub``."""
-
-    schema: str  # the schema the attribute belongs to (core or extension URN)
-    attr: str  # canonical attribute name as the schema spells it
-    sub: str | None = None
-    filter_attr: str | None = None
-    filter_value: str | None = None
-    bare_extension: bool = False  # the path is an extension URN itself
-
-
-class Schema:
-    """The writable shape of one resource type, read from its advertised schema documents."""
-
-    def __init__(self, core: dict[str, Any], extensions: list[dict[str, Any]] = ()) -> None:
-        self.core_id = core["id"]
-        self.attrs: dict[str, dict[str, dict[str, Any]]] = {}
-        for schema in (core, *extensions):
-            self.attrs[schema["id"]] = {a["name"].lower(): a for a in schema["attributes"]}
-        # A common attribute (RFC 7643 §3.1): on every resource, in no schema document.
-        self.attrs[self.core_id]["externalid"] = {
-            "name": "externalId", "type": "string", "multiValued": False, "required": False,
-            "caseExact": True, "mutability": "readWrite", "returned": "default",
-        }
-        self.extension_ids = [e["id"] for e in extensions]
-
-    def attribute(self, schema_id: str, name: str) -> dict[str, Any]:
-        attr = self.attrs[schema_id].get(name.lower())
-        if attr is None:
-            if name.lower() in ("id", "meta", "schemas") and schema_id == self.core_id:
-                raise ScimError(400, f"{name!r} is read-only.", "mutability")
-            raise ScimError(400, f"{name!r} is not an attribute we support.", "invalidPath")
-        return attr
-
-    def sub_attribute(self, attr: dict[str, Any], name: str) -> dict[str, Any]:
-        for sub in attr.get("subAttributes", []):
-            if sub["name"].lower() == name.lower():
-                return sub
-        raise ScimError(400, f"{attr['name']}.{name} is not an attribute we support.",
-                        "invalidPath")
-
-    def parse(self, text: str) -> Path:
-        if not isinstance(text, str) or not text.strip():
-            raise ScimError(400, "The path must be a non-empty string.", "invalidPath")
-        text = text.strip()
-        schema_id = self.core_id
-        lowered = text.lower()
-        for candidate in (*self.extension_ids, self.core_id):
-            if lowered == candidate.lower() and candidate in self.extension_ids:
-                return Path(schema=candidate, attr="", bare_extension=True)
-            if lowered.startswith(candidate.lower() + ":"):
-                schema_id = candidate
-                text = text[len(candidate) + 1:]
-                break
-        else:
-            if lowered.startswith("urn:"):
-                raise ScimError(400, f"{text!r} is not a schema we support.", "invalidPath")
-        filter_attr = filter_value = None
-        sub = None
-        if "[" in text:
-            head, _, rest = text.partition("[")
-            inner, closed, tail = rest.partition("]")
-            if not closed:
-                raise ScimError(400, f"Unbalanced brackets in {text!r}.", "invalidPath")
-            match = _FILTER.match(inner)
-            if not match:
-                raise ScimError(
-                    400, f"Only 'attribute eq \"value\"' filters are supported in paths, "
-                    f"not {inner!r}.", "invalidFilter")
-            filter_attr, filter_value = match.group(1), match.group(2).replace('\\"', '"')
-            problem = text_problem(filter_value)
-            if problem is not None:
-                raise ScimError(400, f"The filter value in {head!r} {problem}.",
-                                "invalidFilter")
-            if tail:
-                if not tail.startswith("."):
-                    raise ScimError(400, f"{text!r} is not a valid path.", "invalidPath")
-                sub = tail[1:]
-            name = head
-        else:
-            name, _, sub_text = text.partition(".")
-            sub = sub_text or None
-        if not _NAME.match(name) or (sub is not None and not _NAME.match(sub)):
-            raise ScimError(400, f"{text!r} is not a valid path.", "invalidPath")
-        attr = self.attribute(schema_id, name)
-        if sub is not None:
-            sub_def = self.sub_attribute(attr, sub)
-            sub = sub_def["name"]
-        if filter_attr is not None:
-            if not attr.get("multiValued"):
-                raise ScimError(400, f"{attr['name']} is not multi-valued.", "invalidPath")
-            filter_attr = self.sub_attribute(attr, filter_attr)["name"]
-        return Path(schema_id, attr["name"], sub, filter_attr, filter_value)
-
-
-def coerce(attr: dict[str, Any], value: Any, where: str) -> Any:
-    """Check (and gently coerce) one value against its attribute definition. Every string a
-    body brings passes here, so this is where ``orgs.text``'s rule (no lone surrogates,
-    control characters or bidi overrides; refused, never stripped) and the column lengths
-    are applied, alike for POST, PUT and PATCH."""
-    if value is None:
-        return None
-    if attr.get("multiValued"):
-        if isinstance(value, dict):
-            value = [value]
-        if not isinstance(value, list):
-            raise bad_request(f"{where} must be a list.")
-        single = {**attr, "multiValued": False}
-        items = (coerce(single, item, where) for item in value)
-        return [item for item in items if item is not None]  # Entra may send [null]
-    kind = attr["type"]
-    if kind == "boolean":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-            return value.strip().lower() == "true"
-        raise bad_request(f"{where} must be a boolean.")
-    if kind == "complex":
-        if attr["name"] in BARE_VALUE_ATTRIBUTES and isinstance(value, str):
-            # Entra sends the enterprise manager as the manager's id alone.
-            return coerce(attr, {"value": value}, where) if value else None
-        if not isinstance(value, dict):
-            raise bad_request(f"{where} must be an object.")
-        out = {}
-        subs = {s["name"].lower(): s for s in attr.get("subAttributes", [])}
-        for key, sub_value in value.items():
-            sub = subs.get(key.lower())
-            if sub is None:
-                continue  # e.g. "type" on a member, or Okta's "display": not ours to keep
-            if sub["mutability"] == "readOnly":
-                continue
-            coerced = coerce(sub, sub_value, f"{where}.{sub['name']}")
-            if coerced is not None:
-                out[sub["name"]] = coerced
-        return out
-    if kind in ("string", "reference"):
-        if not isinstance(value, str):
-            raise bad_request(f"{where} must be a string.")
-        try:
-            return clean_text(value, field=where, max_length=MAX_LENGTHS.get(where),
-                              multiline=where in MULTILINE)
-        except InvalidInput as exc:
-            raise bad_request(exc.message) from None
-    return value
+def operations_of(body: Any) -> list[dict[str, Any]]:
+    """The operations of a PatchOp body (RFC 7644 §3.5.2), each an object with a known op."""
+    if not isinstance(body, dict):
+        raise ScimError(400, "The body must be a PatchOp object.", "invalidSyntax")
+    schemas = body.get("schemas")
+    if schemas is not None and (not isinstance(schemas, list) or PATCH_OP not in schemas):
+        raise ScimError(400, f"A PATCH body must have the schema {PATCH_OP}.", "invalidSyntax")
+    operations = body.get("Operations", body.get("operations"))
+    if not isinstance(operations, list) or not operations:
+        raise ScimError(400, "A PATCH body needs a non-empty Operations list.", "invalidSyntax")
+    for operation in operations:
+        if not isinstance(operation, dict):
+            raise ScimError(400, "Each operation must be an object.", "invalidSyntax")
+        op = operation.get("op")
+        if not isinstance(op, str) or op.lower() not in ("add", "remove", "replace"):
+            raise ScimError(400, f"Unknown PATCH op {op!r}.", "invalidSyntax")
+    return operations
 
 
 def _check_writable(attr: dict[str, Any], sub: dict[str, Any] | None = None) -> None:
@@ -205,25 +64,11 @@ class PatchApplier:
         self.member_ops: list[tuple[str, list[str] | None]] = []  # ("add"|"remove"|"replace")
 
     # --- entry point -------------------------------------------------------------------
-    def apply(self, body: Any) -> dict[str, Any]:
-        if not isinstance(body, dict):
-            raise ScimError(400, "The body must be a PatchOp object.", "invalidSyntax")
-        schemas = body.get("schemas")
-        if schemas is not None and (not isinstance(schemas, list) or PATCH_OP not in schemas):
-            raise ScimError(400, f"A PATCH body must have the schema {PATCH_OP}.",
-                            "invalidSyntax")
-        operations = body.get("Operations", body.get("operations"))
-        if not isinstance(operations, list) or not operations:
-            raise ScimError(400, "A PATCH body needs a non-empty Operations list.",
-                            "invalidSyntax")
+    def apply(self, operations: list[dict[str, Any]]) -> dict[str, Any]:
+        """The state after ``operations`` (checked by ``operations_of``), in order."""
         for operation in operations:
-            if not isinstance(operation, dict):
-                raise ScimError(400, "Each operation must be an object.", "invalidSyntax")
-            op = operation.get("op")
-            if not isinstance(op, str) or op.lower() not in ("add", "remove", "replace"):
-                raise ScimError(400, f"Unknown PATCH op {op!r}.", "invalidSyntax")
-            self._operation(op.lower(), operation.get("path"), operation.get("value", None),
-                            "value" in operation)
+            self._operation(operation["op"].lower(), operation.get("path"),
+                            operation.get("value", None), "value" in operation)
         return self.state
 
     def _operation(self, op: str, path_text: Any, value: Any, has_value: bool) -> None:
@@ -252,7 +97,8 @@ class PatchApplier:
             extension = next((e for e in self.schema.extension_ids if e.lower() == lowered), None)
             if extension is not None and isinstance(item, dict):
                 for sub_key, sub_value in item.items():
-                    self._at(op, self.schema.parse(f"{extension}:{sub_key}"), sub_value)
+                    if sub_key.lower() != "schemas":  # as in a value at the URN's path
+                        self._at(op, self.schema.parse(f"{extension}:{sub_key}"), sub_value)
                 continue
             self._at(op, self.schema.parse(key), item)
 
@@ -369,7 +215,7 @@ class PatchApplier:
             coerced = coerce({**attr, "multiValued": False}, value, where) or {}
             if matches:
                 for i in matches:
-                    i.update(coerced)
+                    i |= coerced
             else:
                 items.append({**seed, **coerced})
         container[name] = items

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django_scim.schemas import load_schemas
+from django_scim.settings import scim_settings
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -27,7 +28,7 @@ ENTERPRISE_ATTRIBUTES = ("employeeNumber", "costCenter", "organization", "divisi
 
 def base_url() -> str:
     """The SCIM base URL an admin pastes into Okta; locations are built on it."""
-    return settings.BASE_URL + settings.SCIM_PATH
+    return settings.BASE_URL.rstrip("/") + settings.SCIM_PATH
 
 
 def _attr(
@@ -66,7 +67,13 @@ def _schema(schema_id: str, name: str, description: str, attributes: list) -> di
 def user_schema() -> dict[str, Any]:
     return _schema(USER_SCHEMA, "User", "A member of the organization.", [
         _attr("userName", required=True, uniqueness="server",
-              description="The member's email address as the IdP sends it; unique in the "
+              description="The IdP's username for the member (often an email address or a "
+                          "user principal name); unique in the organization, compared "
+                          "case-insensitively. Matched first against the SAML NameID."),
+        # Listed because Entra's gallery check compares every mapped target attribute with
+        # /Schemas (RFC 7643 §3.1 makes it a common attribute of every resource).
+        _attr("externalId", case_exact=True, uniqueness="server",
+              description="The IdP's own identifier for the member; unique in the "
                           "organization, compared case-insensitively."),
         _attr("name", "complex", description="The member's name.", sub=[
             _attr("formatted", description="The full name as the IdP formats it."),
@@ -90,7 +97,8 @@ def user_schema() -> dict[str, Any]:
         # Required here because a member must have an email to be invited; when it is absent
         # a userName that is an email address is used instead.
         _attr("emails", "complex", multi=True, required=True,
-              description="Email addresses; the primary one is the account's email at creation.",
+              description="Email addresses; the primary one is the address the organization "
+                          "knows the member by (invitations go there).",
               sub=[
                   _attr("value", required=True, description="An email address."),
                   _attr("type", description="work, home or other.",
@@ -212,7 +220,7 @@ def service_provider_config() -> dict[str, Any]:
         "changePassword": {"supported": False},
         "sort": {"supported": False},
         "etag": {"supported": False},
-        "authenticationSchemes": settings.SCIM_SERVICE_PROVIDER["AUTHENTICATION_SCHEMES"],
+        "authenticationSchemes": scim_settings.AUTHENTICATION_SCHEMES,
         "meta": {
             "resourceType": "ServiceProviderConfig",
             "location": f"{base_url()}/ServiceProviderConfig",

@@ -9,19 +9,24 @@ from scim import views
 
 app_name = "scim"
 
+
+def route(pattern: str, view: type, name: str):  # noqa: ANN201
+    return re_path(rf"^(?:/*){pattern}/?$", view.as_view(), name=name)
+
+
 urlpatterns = [
-    re_path(r"^(?:/*)ServiceProviderConfig/?$", views.ServiceProviderConfigView.as_view(),
-            name="service-provider-config"),
-    re_path(r"^(?:/*)ResourceTypes/?$", views.ResourceTypesView.as_view(), name="resource-types"),
-    re_path(r"^(?:/*)ResourceTypes/(?P<type_id>[^/]+)/?$", views.ResourceTypesView.as_view(),
-            name="resource-type"),
-    re_path(r"^(?:/*)Schemas/?$", views.SchemasView.as_view(), name="schemas"),
-    re_path(r"^(?:/*)Schemas/(?P<schema_id>[^/]+)/?$", views.SchemasView.as_view(), name="schema"),
-    re_path(r"^(?:/*)Users/?$", views.UsersView.as_view(), name="users"),
-    re_path(r"^(?:/*)Users/(?P<resource_id>[^/]+)/?$", views.UsersView.as_view(), name="user"),
-    re_path(r"^(?:/*)Groups/?$", views.GroupsView.as_view(), name="groups"),
-    re_path(r"^(?:/*)Groups/(?P<resource_id>[^/]+)/?$", views.GroupsView.as_view(), name="group"),
-    re_path(r"^(?:/*)\.search/?$", views.RootSearchView.as_view(), name="search"),
-    re_path(r"^(?:/*)(?:Bulk|Me)/?$", views.NotImplementedView.as_view(), name="not-implemented"),
+    route("ServiceProviderConfig", views.ServiceProviderConfigView, "service-provider-config"),
+    route("ResourceTypes", views.ResourceTypesView, "resource-types"),
+    route(r"ResourceTypes/(?P<doc_id>[^/]+)", views.ResourceTypesView, "resource-type"),
+    route("Schemas", views.SchemasView, "schemas"),
+    route(r"Schemas/(?P<doc_id>[^/]+)", views.SchemasView, "schema"),
+    route("Users", views.UsersView, "users"),
+    route(r"Users/\.search", views.UsersSearchView, "users-search"),
+    route(r"Users/(?P<resource_id>[^/]+)", views.UserView, "user"),
+    route("Groups", views.GroupsView, "groups"),
+    route(r"Groups/\.search", views.GroupsSearchView, "groups-search"),
+    route(r"Groups/(?P<resource_id>[^/]+)", views.GroupView, "group"),
+    route(r"\.search", views.RootSearchView, "search"),
+    route("(?:Bulk|Me)", views.NotImplementedView, "not-implemented"),
     re_path(r"^.*$", views.NotFoundView.as_view(), name="not-found"),
 ]

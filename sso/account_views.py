@@ -20,9 +20,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from orgs.audit import Actor
 from orgs.exceptions import DomainError
 from orgs.models import Membership, MembershipStatus, Organization, Role
-from orgs.permissions import can_administer
+from orgs.permissions import can_administer, session_org_scope
 from sso import keys, services
-from sso.middleware import sso_scope
 from sso.selectors import account_setup_blocker
 from sso.views import SESSION_ORG_KEY, landing_url
 
@@ -47,7 +46,7 @@ def home(request: HttpRequest) -> HttpResponse:
         .select_related("organization")
         .order_by("organization__name")
     )
-    scope = sso_scope(request)
+    scope = session_org_scope(request)
     if scope is not None:
         # Signed in by an organization's IdP: that IdP speaks for those organizations only,
         # so the others (even their names) wait for a sign-in through their own IdP.
@@ -56,7 +55,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "membership": m,
             "admin_url": landing_url(organization=m.organization, is_admin=True, user=request.user)
-            if m.role == Role.ADMIN and can_administer(request.user, m.organization) else "",
+            if m.role == Role.ADMIN and can_administer(request, m.organization) else "",
         }
         for m in memberships
     ]
@@ -71,7 +70,7 @@ def setup(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(reverse("account:home"))
     if not _needs_setup(request.user):
         return HttpResponseRedirect(reverse("account:home"))
-    home = account_setup_blocker(user=request.user, scope=sso_scope(request))
+    home = account_setup_blocker(user=request.user, scope=session_org_scope(request))
     if home is not None:
         return render(
             request, "account/setup_elsewhere.html",
@@ -86,7 +85,7 @@ def setup(request: HttpRequest) -> HttpResponse:
                 encrypted_private_key=request.POST.get("encrypted_private_key", ""),
                 key_derivation=request.POST.get("key_derivation", ""),
                 actor=Actor.for_user(request.user, request),
-                organization_ids=sso_scope(request),
+                organization_ids=session_org_scope(request),
             )
         except DomainError as exc:
             error = exc.message
@@ -99,7 +98,7 @@ def setup(request: HttpRequest) -> HttpResponse:
         .select_related("organization")
         .order_by("organization__name")
     )
-    scope = sso_scope(request)
+    scope = session_org_scope(request)
     if scope is not None:  # the invitations this setup will accept
         invited = invited.filter(organization_id__in=list(scope))
     return render(

@@ -38,7 +38,7 @@ class SamlSettingsForm(forms.Form):
         xml = (data.get("idp_metadata_xml") or "").strip()
         if xml:
             try:
-                data.update(idp_metadata_parse(xml))
+                data |= idp_metadata_parse(xml)
             except ValueError as exc:
                 self.add_error("idp_metadata_xml", str(exc))
         return data

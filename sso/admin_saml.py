@@ -1,7 +1,7 @@
 """The SSO page's SAML tab: what to paste into Okta, the IdP settings form, activation,
 Enforce SAML SSO and a test login.
 
-Called by ``sso.admin_pages.OrganizationSsoPagesMixin`` after it fetched the organization and
+Called by ``console.sso_page.OrganizationSsoPagesMixin`` after it fetched the organization and
 checked the user administers it. These views translate: forms in, services out, results back
 as admin messages. Every change is a CSRF-checked POST to a service that writes its audit event.
 """
@@ -26,7 +26,7 @@ from sso.saml import ATTRIBUTE_STATEMENTS, CertificateError, certificate_check
 from sso.selectors import saml_connection_for, sso_enforcement_ready
 
 if TYPE_CHECKING:
-    from sso.admin_pages import OrganizationSsoPagesMixin as SsoAdmin
+    from orgs.admin_pages import OrganizationPageHost as SsoAdmin
 
 ACTIONS = ("settings", "activate", "deactivate", "enforce", "unenforce")
 

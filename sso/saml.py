@@ -21,6 +21,7 @@ from django.conf import settings
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.constants import OneLogin_Saml2_Constants
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
+from onelogin.saml2.response import OneLogin_Saml2_Response
 from onelogin.saml2.settings import OneLogin_Saml2_Settings
 from onelogin.saml2.utils import OneLogin_Saml2_Utils
 from onelogin.saml2.xml_utils import OneLogin_Saml2_XML
@@ -111,10 +112,19 @@ def request_data(request: HttpRequest, public_url: str) -> dict[str, Any]:
     }
 
 
-def build_auth(
-    request: HttpRequest, connection: SamlConnection, public_url: str
-) -> OneLogin_Saml2_Auth:
-    return OneLogin_Saml2_Auth(request_data(request, public_url), saml_settings(connection))
+class SamlAuth(OneLogin_Saml2_Auth):
+    """python3-saml's Auth, keeping the response object it validated so ``sso.assertions``
+    can check the very document python3-saml verified."""
+
+    validated_response: OneLogin_Saml2_Response | None = None
+
+    def store_valid_response(self, response: OneLogin_Saml2_Response) -> None:
+        super().store_valid_response(response)
+        self.validated_response = response
+
+
+def build_auth(request: HttpRequest, connection: SamlConnection, public_url: str) -> SamlAuth:
+    return SamlAuth(request_data(request, public_url), saml_settings(connection))
 
 
 def sp_metadata(connection: SamlConnection) -> str:

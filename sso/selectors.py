@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from orgs.models import Membership, Organization
+from orgs.plans import Feature
 from sso.models import SamlConnection
 
 
 def saml_connection_for(*, organization: Organization) -> SamlConnection | None:
     return SamlConnection.objects.filter(organization=organization).first()
+
+
+def saml_connection_usable(*, organization: Organization) -> SamlConnection | None:
+    """The organization's connection if members may sign in with it now (active, and the
+    plan has SAML SSO), with ``organization`` set on it; else None."""
+    conn = saml_connection_for(organization=organization)
+    if conn is None or not conn.is_active or not organization.has_feature(Feature.SAML_SSO):
+        return None
+    conn.organization = organization
+    return conn
 
 
 def saml_connection_is_active(*, organization: Organization) -> bool:
@@ -34,17 +45,18 @@ def organizations_enforcing_sso_for(*, user: object) -> list[Organization]:
 
 
 def account_home_organization(*, user: object) -> Organization | None:
-    """The organization that had this person first (their oldest membership).
+    """The organization that had this person first (the membership linked to their account
+    first: an IdP's invitation counts only once the person signed in through it).
 
     Accounts are global and every organization's admin controls their own IdP, so only the
     home organization's IdP may vouch for the person's first key setup: an organization that
-    linked an existing account later (SCIM links by email) must not be able to choose the
+    linked an existing account later must not be able to choose the
     passphrase of someone another organization already had.
     """
     first = (
         Membership.objects.filter(user=user)
         .select_related("organization")
-        .order_by("created_at", "id")
+        .order_by("linked_at", "created_at", "id")
         .first()
     )
     return first.organization if first is not None else None

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from sso import views
+from sso import link_views, views
 
 app_name = "sso"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("saml/<slug:slug>/metadata/", views.metadata, name="metadata"),
     path("saml/<slug:slug>/login/", views.login_start, name="login"),
     path("saml/<slug:slug>/acs/", views.acs, name="acs"),
+    path("saml/<slug:slug>/link/", link_views.link_confirm, name="link"),
 ]

@@ -18,6 +18,14 @@ def fast_password_hasher(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def generous_saml_login_rate(settings) -> None:
+    """The suite starts many SAML logins from one address within seconds (and a locmem cache
+    keeps counters from test to test); the rate-limit tests set the limits they test."""
+    settings.SAML_LOGIN_RATE_PER_ADDRESS = 100_000
+    settings.SAML_LOGIN_RATE_PER_ORG = 100_000
+
+
 @pytest.fixture
 def actor() -> Actor:
     return Actor.operator("pytest")

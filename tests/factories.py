@@ -58,6 +58,11 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
     organization = factory.SubFactory(OrganizationFactory)
     user = factory.SubFactory(UserFactory)
+    # What the organization knows the member by: the account's, as for a member added by hand.
+    email = factory.LazyAttribute(lambda m: m.user.email if m.user else "invited@example.com")
+    given_name = factory.LazyAttribute(lambda m: m.user.first_name if m.user else "")
+    family_name = factory.LazyAttribute(lambda m: m.user.last_name if m.user else "")
+    linked_at = factory.LazyAttribute(lambda m: timezone.now() if m.user else None)
     role = Role.MEMBER
     status = MembershipStatus.ACCEPTED
     is_active = True

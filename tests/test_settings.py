@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -34,3 +36,23 @@ def test_bad_boolean_is_rejected():
     result = _check({"DEBUG": "maybe"})
     assert result.returncode != 0
     assert "DEBUG must be true or false" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["many", "0", "-5", "1.5"])
+def test_a_bad_saml_limit_is_a_clear_startup_error(value):
+    result = _check({"SAML_LOGIN_RATE_PER_ADDRESS": value})
+    assert result.returncode != 0
+    assert "SAML_LOGIN_RATE_PER_ADDRESS must be a whole number of at least 1" in result.stderr
+
+
+def test_unsupported_cache_url_is_a_clear_startup_error():
+    result = _check({"CACHE_URL": "memcached://127.0.0.1:11211"})
+    assert result.returncode != 0
+    assert "CACHE_URL 'memcached://127.0.0.1:11211' is not supported" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["fast", "10/fortnight", "0/minute", "-1/s"])
+def test_a_bad_api_rate_limit_is_a_clear_startup_error(value):
+    result = _check({"API_RATE_LIMIT": value})
+    assert result.returncode != 0
+    assert "API_RATE_LIMIT must look like 600/minute" in result.stderr

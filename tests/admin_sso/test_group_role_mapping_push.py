@@ -100,7 +100,7 @@ def idp_sign_in(org, settings):
     def go(membership: Membership) -> None:
         client = Client()
         xml = idp.response_xml(
-            email=membership.user.email, acs_url=saml.acs_url(org),
+            email=membership.email, acs_url=saml.acs_url(org),
             audience=saml.sp_entity_id(org),
         )
         assert post_acs(client, org, xml)["Location"] == "/account/setup/"

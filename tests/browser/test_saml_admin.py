@@ -63,8 +63,7 @@ def test_admin_configures_okta_saml_and_enforces_it(page, live_server, settings,
     settings.BASE_URL = live_server.url
     idp = TestIdP()
     org = OrganizationFactory(name="Acme", slug="acme")
-    admin = AdminMembershipFactory(organization=org).user
-    admin.email = "admin@okta.local"
+    admin = AdminMembershipFactory(organization=org, user__email="admin@okta.local").user
     admin.setup_completed_at = dt.datetime.now(dt.UTC)
     admin.save()
 

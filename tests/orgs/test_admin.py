@@ -77,11 +77,19 @@ def test_org_admin_gets_404_for_other_orgs_objects_by_url(client_a, scene, key):
     assert client_a.get(history_url).status_code == 404
 
 
-def test_other_orgs_user_is_invisible_to_org_admin(client_a, scene):
-    assert client_a.get(change_url(scene["member_b"].user)).status_code == 404
-    assert client_a.get(change_url(scene["member_a"].user)).status_code == 200
-    body = client_a.get(changelist(scene["member_a"].user)).content.decode()
-    assert "m@alpha.example" in body and "m@beta.example" not in body
+def test_org_admin_gets_no_account_pages_but_their_members_emails(client_a, scene):
+    """An account is global and holds more than one organization may read (last login, keys,
+    staff flags, other memberships): org admins see their members through Memberships."""
+    for key in ("member_a", "member_b", "admin_a"):
+        user = scene[key].user
+        assert client_a.get(change_url(user)).status_code == 404
+        assert client_a.get(change_url(user).replace("/change/", "/history/")).status_code == 404
+    assert client_a.get(changelist(scene["member_a"].user)).status_code == 403
+    assert "/admin/orgs/user/" not in client_a.get(reverse("admin:index")).content.decode()
+    body = client_a.get(change_url(scene["member_a"])).content.decode()
+    assert "m@alpha.example" in body and "/admin/orgs/user/" not in body
+    body = client_a.get(change_url(scene["org_a"])).content.decode()
+    assert "m@alpha.example" in body and "/admin/orgs/user/" not in body
 
 
 def test_org_admin_cannot_change_users_or_orgs_plan(client_a, scene):
@@ -98,7 +106,7 @@ def test_org_admin_cannot_change_users_or_orgs_plan(client_a, scene):
     assert org.plan == "enterprise"  # read-only for org admins
     user = scene["member_a"].user
     response = client_a.post(change_url(user), {"email": "hijack@example.com"})
-    assert response.status_code == 403
+    assert response.status_code == 404  # no account pages for org admins at all
     user.refresh_from_db()
     assert user.email == "m@alpha.example"
 
@@ -259,3 +267,123 @@ def test_org_page_shows_members_and_groups(client_a, scene):
     body = client_a.get(change_url(scene["org_a"])).content.decode()
     assert "m@alpha.example" in body
     assert "Alpha team" in body
+
+
+# --- issue 9: nothing of another organization in filters, forms or the index ----------------
+
+
+@pytest.mark.parametrize("model", [Membership, Group, AuditEvent])
+def test_organization_filter_offers_only_administered_orgs(client, client_a, scene, model):
+    body = client_a.get(changelist(model)).content.decode()
+    assert "By organization" not in body  # one organization: nothing to choose
+    assert "Beta" not in body and str(scene["org_b"].pk) not in body
+
+    gamma = OrganizationFactory(name="Gamma")
+    AdminMembershipFactory(organization=gamma, user=scene["admin_a"].user)
+    body = client_a.get(changelist(model)).content.decode()
+    assert "By organization" in body and "Gamma" in body and "Alpha" in body
+    assert "Beta" not in body and str(scene["org_b"].pk) not in body
+    body = client_a.get(changelist(model) + "?_facets=True").content.decode()
+    assert "Beta" not in body
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    body = client.get(changelist(model)).content.decode()
+    assert "By organization" in body and "Beta" in body and "Gamma" in body
+
+
+@pytest.mark.parametrize("model", [Membership, Group, AuditEvent])
+def test_organization_filter_refuses_an_org_the_caller_does_not_administer(
+    client_a, scene, model
+):
+    url = changelist(model)
+    for org_id in (scene["org_b"].pk, "00000000-0000-0000-0000-000000000000", "junk"):
+        response = client_a.get(url, {"organization__id__exact": org_id})
+        assert response.status_code == 302 and response["Location"].endswith("?e=1")
+    response = client_a.get(url, {"organization__id__exact": scene["org_a"].pk})
+    assert response.status_code == 200
+    assert "By organization" in response.content.decode()  # shown, since a link selected it
+
+
+def test_add_forms_offer_only_administered_orgs(client_a, scene):
+    for url in (reverse("admin:orgs_membership_add"), reverse("admin:orgs_group_add")):
+        body = client_a.get(url).content.decode()
+        assert "Alpha" in body
+        assert "Beta" not in body and str(scene["org_b"].pk) not in body
+
+
+def test_group_change_page_opens(client, client_a, scene):
+    """It answered 500 (the form drops ``organization`` on change; the page still asked)."""
+    response = client_a.get(change_url(scene["group_a"]))
+    assert response.status_code == 200
+    assert "Alpha team" in response.content.decode()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    assert client.get(change_url(scene["group_b"])).status_code == 200
+
+
+def test_recent_actions_name_only_objects_the_admin_may_open(client, scene):
+    """Someone who also worked in Beta's admin sees only Alpha's objects among their recent
+    actions while they administer Alpha alone."""
+    user = scene["admin_a"].user
+    seat_b = AdminMembershipFactory(organization=scene["org_b"], user=user)
+    client.force_login(user)
+    response = client.post(
+        change_url(scene["group_b"]),
+        {"display_name": "Beta crew", "group_members-TOTAL_FORMS": "0",
+         "group_members-INITIAL_FORMS": "0"},
+    )
+    assert response.status_code == 302
+    client.post(change_url(scene["group_a"]),
+                {"display_name": "Alpha crew", "group_members-TOTAL_FORMS": "0",
+                 "group_members-INITIAL_FORMS": "0"})
+    body = client.get(reverse("admin:index")).content.decode()
+    assert "Beta crew" in body and "Alpha crew" in body
+
+    seat_b.role = Role.MEMBER
+    seat_b.save()
+    client.force_login(user)
+    body = client.get(reverse("admin:index")).content.decode()
+    assert "Alpha crew" in body
+    assert "Beta crew" not in body and str(scene["group_b"].pk) not in body
+
+
+def _management_forms(client, url: str) -> dict[str, str]:
+    """The inline formsets' management form fields, as the change page renders them."""
+    page = client.get(url).content.decode()
+    fields = {}
+    for name in ("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS"):
+        for chunk in page.split(f'-{name}" value="')[1:]:
+            prefix = page[:page.index(chunk)].rsplit('name="', 1)[1].rsplit("-", 1)[0]
+            fields[f"{prefix}-{name}"] = chunk.split('"', 1)[0]
+    return fields
+
+
+def test_a_change_with_broken_inline_formsets_writes_nothing(client_a, scene):
+    """Issue 11: the rename used to be committed (with its org.updated event) by the form's
+    clean() while the page re-rendered with the formsets' errors."""
+    org = scene["org_a"]
+    url = change_url(org)
+    data = {"name": "Alpha renamed", "default_role": "member"}
+    response = client_a.post(url, data)  # no inline management forms: the formsets are broken
+    assert response.status_code == 200
+    assert "ManagementForm data is missing or has been tampered with" in response.content.decode()
+    org.refresh_from_db()
+    assert org.name == "Alpha"
+    assert not AuditEvent.objects.filter(action="org.updated").exists()
+
+    response = client_a.post(url, {**data, **_management_forms(client_a, url)})
+    assert response.status_code == 302
+    org.refresh_from_db()
+    assert org.name == "Alpha renamed"
+    assert AuditEvent.objects.filter(action="org.updated").count() == 1
+
+
+def test_a_refusal_in_save_model_rolls_back_the_whole_page(client_a, scene):
+    """The service refuses inside save_model: the admin's transaction rolls back, the page is
+    shown again with the refusal as the form's error and the submitted values kept."""
+    response = client_a.post(reverse("admin:orgs_group_add"), {
+        "organization": scene["org_a"].pk, "display_name": "ALPHA TEAM"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "already exists" in body and 'value="ALPHA TEAM"' in body
+    assert Group.objects.filter(organization=scene["org_a"]).count() == 1
+    assert not AuditEvent.objects.filter(action="group.created").exists()

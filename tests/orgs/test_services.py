@@ -26,6 +26,7 @@ from orgs.models import (
     User,
 )
 from orgs.plans import Plan
+from scim import services as scim_services
 from tests.factories import (
     AdminMembershipFactory,
     GroupFactory,
@@ -34,6 +35,7 @@ from tests.factories import (
     SamlConnectionFactory,
     UserFactory,
 )
+from tests.jobs.worker import run_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -82,27 +84,27 @@ def test_organization_create_duplicate_slug(actor):
 def test_scim_enable_needs_plan_and_active_saml(actor):
     org = OrganizationFactory(plan=Plan.FREE)
     with pytest.raises(FeatureNotAvailable):
-        services.organization_set_scim_enabled(organization=org, enabled=True, actor=actor)
+        scim_services.organization_set_scim_enabled(organization=org, enabled=True, actor=actor)
     org.plan = Plan.ENTERPRISE
     org.save()
     with pytest.raises(PreconditionFailed):
-        services.organization_set_scim_enabled(organization=org, enabled=True, actor=actor)
+        scim_services.organization_set_scim_enabled(organization=org, enabled=True, actor=actor)
     SamlConnectionFactory(organization=org, is_active=False)
     with pytest.raises(PreconditionFailed):
-        services.organization_set_scim_enabled(organization=org, enabled=True, actor=actor)
+        scim_services.organization_set_scim_enabled(organization=org, enabled=True, actor=actor)
     assert not AuditEvent.objects.exists()
 
     org.saml_connection.is_active = True
     org.saml_connection.save()
-    services.organization_set_scim_enabled(organization=org, enabled=True, actor=actor)
+    scim_services.organization_set_scim_enabled(organization=org, enabled=True, actor=actor)
     org.refresh_from_db()
     assert org.scim_enabled
     only_event(action="org.scim.enabled", organization=org)
     # Idempotent: a second enable writes nothing.
-    services.organization_set_scim_enabled(organization=org, enabled=True, actor=actor)
+    scim_services.organization_set_scim_enabled(organization=org, enabled=True, actor=actor)
     assert AuditEvent.objects.count() == 1
 
-    services.organization_set_scim_enabled(organization=org, enabled=False, actor=actor)
+    scim_services.organization_set_scim_enabled(organization=org, enabled=False, actor=actor)
     org.refresh_from_db()
     assert not org.scim_enabled
     only_event(action="org.scim.disabled")
@@ -131,6 +133,8 @@ def test_membership_add_creates_user_invites_and_audits(actor, django_capture_on
             organization=org, email="  New.Person@Example.com ", first_name="New",
             last_name="Person", actor=actor,
         )
+    assert mail.outbox == []  # sent by a background job, not inside the service
+    assert run_jobs() == 1
     assert m.user.email == "New.Person@example.com"  # domain normalised
     assert (m.role, m.status, m.is_active, m.source) == ("no-access", "invited", True, "manual")
     assert not m.user.has_usable_password()
@@ -142,18 +146,54 @@ def test_membership_add_creates_user_invites_and_audits(actor, django_capture_on
     assert org.name in mail.outbox[0].subject
 
 
-def test_membership_add_links_existing_user_case_insensitively(actor):
+def test_membership_add_by_hand_links_an_unused_account_case_insensitively(actor):
     user = UserFactory(email="jane@example.com", first_name="Jane", last_name="")
     org = OrganizationFactory()
     m = services.membership_add(
         organization=org, email="JANE@EXAMPLE.COM", first_name="Janet", last_name="Doe",
-        source=MembershipSource.SCIM, scim_user_name="JANE@EXAMPLE.COM", actor=actor,
+        actor=actor,
     )
-    assert m.user_id == user.pk
+    assert (m.user_id, m.email, m.given_name, m.family_name) == (
+        user.pk, "JANE@example.com", "Janet", "Doe"
+    )
+    assert m.linked_at is not None
     assert User.objects.count() == 1
     user.refresh_from_db()
-    assert (user.first_name, user.last_name) == ("Jane", "Doe")  # fills blanks only
-    only_event(action="scim.user.created")
+    assert (user.first_name, user.last_name) == ("Jane", "")  # the account's names are its own
+    assert only_event(action="membership.added").data["linked"] is True
+
+
+def test_membership_add_never_links_an_account_another_org_uses(actor):
+    other = MembershipFactory(user__email="jane@example.com")
+    org = OrganizationFactory()
+    m = services.membership_add(organization=org, email="jane@example.com", actor=actor)
+    assert m.user is None and m.linked_at is None and m.email == "jane@example.com"
+    assert User.objects.count() == 1 and other.user.memberships.count() == 1
+
+
+def test_scim_membership_add_is_an_invitation_keyed_by_user_name(actor):
+    user = UserFactory(email="jane@example.com")
+    org = OrganizationFactory()
+    first = services.membership_add(
+        organization=org, email="jane@example.com", source=MembershipSource.SCIM,
+        scim_user_name="jane", external_id="00u1", actor=actor,
+    )
+    second = services.membership_add(
+        organization=org, email="JANE@example.com", source=MembershipSource.SCIM,
+        scim_user_name="adm-jane", actor=actor,
+    )
+    assert first.user is None and second.user is None
+    assert user.memberships.count() == 0
+    with pytest.raises(AlreadyExists, match="userName 'JANE'"):
+        services.membership_add(
+            organization=org, email="x@example.com", source=MembershipSource.SCIM,
+            scim_user_name="JANE", actor=actor,
+        )
+    with pytest.raises(AlreadyExists, match="externalId '00U1'"):
+        services.membership_add(
+            organization=org, email="x@example.com", source=MembershipSource.SCIM,
+            scim_user_name="x", external_id="00U1", actor=actor,
+        )
 
 
 def test_membership_add_refuses_duplicates_and_bad_email(actor):
@@ -177,7 +217,7 @@ def test_membership_add_refuses_duplicates_and_bad_email(actor):
 
 
 def test_membership_update_profile_writes_only_changes(actor):
-    m = MembershipFactory(scim_user_name="a@example.com", user__first_name="A")
+    m = MembershipFactory(scim_user_name="a@example.com", user__first_name="A", given_name="A")
     services.membership_update_profile(membership=m, first_name="A", actor=actor)
     assert AuditEvent.objects.count() == 0
     services.membership_update_profile(
@@ -185,11 +225,10 @@ def test_membership_update_profile_writes_only_changes(actor):
         actor=actor,
     )
     m.refresh_from_db()
-    assert (m.user.first_name, m.external_id, m.scim_user_name) == (
-        "Ann", "00u1", "ann@example.com"
-    )
+    assert (m.given_name, m.external_id, m.scim_user_name) == ("Ann", "00u1", "ann@example.com")
+    assert m.user.first_name == "A"  # the account is not the organization's to rename
     event = only_event(action="membership.updated")
-    assert set(event.data["changes"]) == {"first_name", "external_id", "scim_user_name"}
+    assert set(event.data["changes"]) == {"given_name", "external_id", "scim_user_name"}
     other = MembershipFactory(organization=m.organization, scim_user_name="bob@example.com")
     with pytest.raises(AlreadyExists):
         services.membership_update_profile(

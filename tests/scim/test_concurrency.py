@@ -55,7 +55,7 @@ def test_concurrent_member_adds_and_removes_all_land(org, token):
 
 def test_concurrent_creates_of_one_user_name_give_one_member_and_a_409(org, token):
     """Okta retries and Entra's parallel workers can POST the same person twice at once: one
-    201, one 409 uniqueness (never a 500), one membership, one account."""
+    201, one 409 uniqueness (never a 500), one membership (an invitation: no account yet)."""
     from orgs.models import Membership, User
 
     barrier = threading.Barrier(4)
@@ -82,7 +82,37 @@ def test_concurrent_creates_of_one_user_name_give_one_member_and_a_409(org, toke
         if status == 409:
             assert body["scimType"] == "uniqueness"
     assert Membership.objects.filter(organization=org).count() == 1
-    assert User.objects.filter(email__iexact="race@example.com").count() == 1
+    assert not User.objects.exists()
+
+
+def test_concurrent_creates_sharing_one_email_all_land(org, token):
+    """Entra's parallel workers create emp1..emp4 who share one mailbox at once: members are
+    keyed by userName, so all four are 201 and nothing is linked."""
+    from orgs.models import Membership, User
+
+    barrier = threading.Barrier(4)
+    statuses: list[int] = []
+
+    def work(i: int) -> None:
+        try:
+            scim = ScimClient(Client(), token)
+            barrier.wait(timeout=10)
+            response = scim.post("/Users", {
+                "userName": f"emp{i}@contoso.example",
+                "emails": [{"value": "shared@contoso.example", "type": "work", "primary": True}],
+            })
+            statuses.append(response.status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert statuses == [201] * 4
+    assert Membership.objects.filter(organization=org, email="shared@contoso.example").count() == 4
+    assert not User.objects.exists()
 
 
 def test_concurrent_patches_of_one_user_all_land(org, token):

@@ -104,7 +104,8 @@ def test_same_names_in_both_orgs_do_not_clash(scim, org, theirs):
     assert response.status_code == 201
     mine = Membership.objects.get(pk=scim_body(response)["id"])
     assert mine.organization == org
-    assert mine.user == theirs[0].user  # the same person, linked, not duplicated
+    # An invitation of A's own: B's account is linked only at a verified sign-in with proof.
+    assert mine.user is None and theirs[0].user.memberships.count() == 1
     assert scim.post("/Groups", {"displayName": "engineering"}).status_code == 201
 
 
@@ -135,3 +136,55 @@ def test_a_rename_with_another_orgs_member_changes_nothing(scim, org, theirs):
         assert scim_body(scim.get(f"/Groups/{gid}")) == before
     assert _snapshot() == snapshot
     assert AuditEvent.objects.count() == events
+
+
+@pytest.fixture
+def globex_jane(other_org, other_scim):
+    """Globex's member Jane, provisioned by Globex's IdP and signed in (linked)."""
+    uid = scim_body(other_scim.post("/Users", {
+        "userName": "jane@example.com", "externalId": "00uG",
+        "name": {"givenName": "Jane", "familyName": "Globex-Doe"},
+        "title": "Globex CFO",
+    }))["id"]
+    account = UserFactory(email="jane@example.com", first_name="Jane", last_name="Doe")
+    Membership.objects.filter(pk=uid).update(user=account)
+    return uid, account
+
+
+def test_a_create_with_another_orgs_members_email_reveals_nothing(scim, other_scim, globex_jane):
+    """Issue 9: Acme's create for an email Globex's member uses answers with what Acme sent
+    only — not Globex's names, title or account — and links nothing."""
+    gid, account = globex_jane
+    before = scim_body(other_scim.get(f"/Users/{gid}"))
+    response = scim.post("/Users", {"userName": "jane@example.com"})
+    assert response.status_code == 201
+    body = scim_body(response)
+    assert set(body) == {"schemas", "id", "userName", "emails", "active", "groups", "meta"}
+    assert body["emails"] == [{"value": "jane@example.com", "type": "work", "primary": True}]
+    assert "Globex" not in response.content.decode()
+    assert Membership.objects.get(pk=body["id"]).user is None
+    assert account.memberships.count() == 1
+    assert scim_body(other_scim.get(f"/Users/{gid}")) == before
+
+
+def test_a_rename_by_one_org_never_changes_what_another_org_shows(scim, other_scim, globex_jane):
+    """Issue 9: Acme's PUT and PATCH of the names of its member with the same email change
+    Acme's view only: Globex's GET and the account are as they were."""
+    gid, account = globex_jane
+    before = scim_body(other_scim.get(f"/Users/{gid}"))
+    uid = scim_body(scim.post("/Users", {"userName": "jane@example.com"}))["id"]
+    response = scim.patch(f"/Users/{uid}", {"schemas": [PATCH_OP], "Operations": [
+        {"op": "replace", "path": "name.givenName", "value": "Mallory"},
+        {"op": "replace", "path": "emails[type eq \"work\"].value",
+         "value": "mallory@acme.example"},
+    ]})
+    assert scim_body(response)["name"] == {"givenName": "Mallory"}
+    response = scim.put(f"/Users/{uid}", {
+        "userName": "jane@example.com", "name": {"givenName": "M", "familyName": "Allory"},
+    })
+    assert scim_body(response)["name"] == {"givenName": "M", "familyName": "Allory"}
+    assert scim_body(other_scim.get(f"/Users/{gid}")) == before
+    account.refresh_from_db()
+    assert (account.email, account.first_name, account.last_name) == (
+        "jane@example.com", "Jane", "Doe"
+    )

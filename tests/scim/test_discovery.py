@@ -77,7 +77,8 @@ def test_schemas_list_only_supported_attributes(scim):
         "urn:ietf:params:scim:schemas:core:2.0:Schema",
     }
     assert _names(by_id[USER_SCHEMA]) == {
-        "userName": [], "name": ["familyName", "formatted", "givenName"], "displayName": [],
+        "userName": [], "externalId": [], "name": ["familyName", "formatted", "givenName"],
+        "displayName": [],
         "nickName": [], "profileUrl": [], "title": [], "userType": [], "preferredLanguage": [],
         "locale": [], "timezone": [],
         "emails": ["primary", "type", "value"],

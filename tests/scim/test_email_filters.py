@@ -91,7 +91,8 @@ def test_entra_lookup_follows_an_email_the_idp_changed(entra):
     assert scim_body(_get(entra, ENTRA_MATCH.format("alex.wilber@contoso.example"))) == (
         list_response([])
     )
-    assert Membership.objects.get(pk=uid).user.email == "Alex.Wilber@contoso.example"
+    membership = Membership.objects.get(pk=uid)
+    assert (membership.email, membership.user) == ("alex@contoso.example", None)
 
 
 def test_okta_style_member_without_a_stored_list(scim):

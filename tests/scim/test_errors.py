@@ -265,15 +265,16 @@ def test_post_on_a_resource_and_put_on_the_collection_are_405(scim, uid):
 def test_duplicate_user_name_is_409_uniqueness(scim, org, uid):
     response = scim.post("/Users", {"userName": "JANE@example.com"})
     assert response.status_code == 409
-    assert scim_body(response) == error(409, "jane@example.com is already a member of Acme.",
-                                        "uniqueness")
+    assert scim_body(response) == error(
+        409, "userName 'JANE@example.com' is already used in Acme.", "uniqueness"
+    )
     other = scim_body(scim.post("/Users", {"userName": "john@example.com"}))["id"]
     response = scim.patch(f"/Users/{other}", _ops(
         {"op": "replace", "path": "userName", "value": "Jane@Example.com"}
     ))
     assert response.status_code == 409
     assert scim_body(response) == error(
-        409, "userName 'Jane@Example.com' is already used in this org.", "uniqueness"
+        409, "userName 'Jane@Example.com' is already used in Acme.", "uniqueness"
     )
 
 

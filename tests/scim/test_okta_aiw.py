@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 
 from orgs.models import AuditEvent, GroupMember, Membership, MembershipStatus, User
+from tests.jobs.worker import run_jobs
 from tests.scim.conftest import (
     GROUP_SCHEMA,
     LOCATION,
@@ -76,8 +77,9 @@ def test_create_user_lookup_then_post(scim, space, django_capture_on_commit_call
     assert membership.source == "scim"
     assert membership.status == MembershipStatus.INVITED
     assert membership.role == membership.organization.default_role
-    assert membership.user.email == "test.user@okta.local"
-    assert membership.user.has_usable_password() is False  # Okta's placeholder is ignored
+    assert (membership.email, membership.user) == ("test.user@okta.local", None)
+    assert not User.objects.exists()  # Okta's password placeholder made no account
+    assert run_jobs() == 1  # the invitation is a background job
     assert [m.to for m in mail.outbox] == [["test.user@okta.local"]]
     event = AuditEvent.objects.get(action="scim.user.created")
     assert event.actor_kind == "scim-token"
@@ -104,7 +106,7 @@ def test_update_deactivate_reactivate_by_put(scim):
     assert scim_body(response) == expected_user(
         uid, name={"givenName": "Test", "familyName": "Usher"}, displayName="Test Usher"
     )
-    assert User.objects.get(email="test.user@okta.local").last_name == "Usher"
+    assert Membership.objects.get(pk=uid).family_name == "Usher"
 
     # Deactivate Users: GET, then PUT with active false. A later GET shows active: false.
     current = scim_body(scim.get(f"/Users/{uid}"))

@@ -13,10 +13,10 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from orgs.audit import Actor
+from orgs.exceptions import InvalidInput
 from orgs.models import AuditEvent, MembershipStatus, Role
-from scim import services
 from scim.models import ScimToken
-from scim.services import scim_token_create, scim_token_notify_expiring
+from scim.services import scim_token_create, scim_token_notify_expiring, token_notices
 from tests.factories import AdminMembershipFactory, MembershipFactory, ScimTokenFactory
 
 pytestmark = pytest.mark.django_db
@@ -147,14 +147,14 @@ def test_an_org_without_an_active_admin_is_reported_and_told_once_it_has_one(org
 def test_a_failed_email_writes_nothing_for_that_token_and_the_next_run_retries(
     scene, monkeypatch
 ):
-    real_send = services.send_mail
+    real_send = token_notices.send_mail
 
     def flaky(*, subject, **kwargs):
         if "Acme" in subject:
             raise ConnectionRefusedError("SMTP down")
         return real_send(subject=subject, **kwargs)
 
-    monkeypatch.setattr(services, "send_mail", flaky)
+    monkeypatch.setattr(token_notices, "send_mail", flaky)
     with pytest.raises(CommandError, match=re.escape(
         "1 expiry notice(s) could not be sent; the next run retries them."
     )):
@@ -165,7 +165,7 @@ def test_a_failed_email_writes_nothing_for_that_token_and_the_next_run_retries(
     assert [m.to for m in mail.outbox] == [["boss@globex.example"]]  # the other one went out
     assert ScimToken.objects.get(pk=scene["globex"].pk).expiry_notified_at is not None
 
-    monkeypatch.setattr(services, "send_mail", real_send)
+    monkeypatch.setattr(token_notices, "send_mail", real_send)
     out, err = run()
     assert out.startswith(f"Notified 2 admin(s) about token {soon.pk} ") and err == ""
     assert len(mail.outbox) == 2
@@ -200,7 +200,7 @@ def test_service_returns_what_it_did_and_never_the_plaintext(org):
     event = AuditEvent.objects.get(action="scim.token.expiry_notified")
     assert created.plaintext not in str(event.data) and event.actor_label == "cron"
     assert scim_token_notify_expiring(within_days=7, actor=Actor.operator()) == []
-    with pytest.raises(services.InvalidInput):
+    with pytest.raises(InvalidInput):
         scim_token_notify_expiring(within_days=True, actor=Actor.operator())
 
 
@@ -208,10 +208,10 @@ def test_a_token_claimed_by_a_concurrent_run_is_not_sent_twice(org):
     admin(org, "amy@acme.example")
     token = ScimTokenFactory(organization=org, expires_at=in_days(2))
     kwargs = {"recipients": ("amy@acme.example",), "within_days": 14, "actor": Actor.operator()}
-    assert services._notify_one(token=token, **kwargs) is True
+    assert token_notices._notify_one(token=token, **kwargs) is True
     stale = ScimToken.objects.get(pk=token.pk)
     stale.expiry_notified_at = None  # what the other run read before this one marked it
-    assert services._notify_one(token=stale, **kwargs) is False
+    assert token_notices._notify_one(token=stale, **kwargs) is False
     assert len(mail.outbox) == 1
     assert AuditEvent.objects.filter(action="scim.token.expiry_notified").count() == 1
 

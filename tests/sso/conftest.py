@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from orgs.models import Organization
+from orgs.models import AuditEvent, Organization
 from sso import saml
 from sso.models import SamlConnection
 from tests.sso.idp import TestIdP, encode, make_key_pair
@@ -75,3 +75,32 @@ def sign_in(client, idp) -> Callable[..., object]:
         return post_acs(client, org, xml)
 
     return go
+
+
+def good_response(idp: TestIdP, org: Organization, email: str, **kwargs: object) -> str:
+    """A correctly signed response for ``email``, addressed to ``org``."""
+    return idp.response_xml(
+        email=email, acs_url=saml.acs_url(org), audience=saml.sp_entity_id(org), **kwargs
+    )
+
+
+def start_login(client: Client, org: Organization, **extra: object):
+    """GET the org's SP-initiated login start (the redirect to the IdP)."""
+    return client.get(reverse("sso:login", args=[org.slug]), HTTP_HOST=HOST, secure=True, **extra)
+
+
+def refusals(org: Organization, reason: str | None = None) -> list[AuditEvent]:
+    qs = AuditEvent.objects.filter(organization=org, action="sso.login.refused")
+    return [e for e in qs if reason is None or e.data.get("reason") == reason]
+
+
+def assert_refused(response, org: Organization, reason: str, because: str = "") -> None:
+    """Refused with a clear page linking back to the org's sign-in, no session, and one audit
+    event saying why."""
+    assert response.status_code in (400, 403), response.status_code
+    assert b"Sign-in refused" in response.content
+    assert f'href="{reverse("sso:login", args=[org.slug])}"'.encode() in response.content
+    assert "_auth_user_id" not in response.wsgi_request.session
+    events = refusals(org, reason)
+    assert len(events) == 1, [e.data for e in refusals(org)]
+    assert because in events[0].data.get("detail", ""), events[0].data

@@ -96,8 +96,8 @@ class TestIdP:
         self,
         *,
         email: str,
-        audience: str,
-        recipient: str,
+        audience: str | None,
+        recipient: str | None,
         first_name: str = "Test",
         last_name: str = "User",
         in_response_to: str | None = None,
@@ -106,10 +106,23 @@ class TestIdP:
         lifetime: dt.timedelta = dt.timedelta(minutes=5),
         shift: dt.timedelta = dt.timedelta(0),
         attributes: dict[str, str] | None = None,
+        conditions_expire: bool = True,
+        confirmation_expires: bool = True,
     ) -> str:
-        """An unsigned Okta-shaped ``saml2:Assertion``. ``shift`` moves all its times."""
+        """An unsigned Okta-shaped ``saml2:Assertion``. ``shift`` moves all its times.
+
+        Shapes the SAML profile forbids, for the refusal tests: ``audience=None`` leaves out
+        the AudienceRestriction, ``recipient=None`` the Recipient, ``conditions_expire=False``
+        and ``confirmation_expires=False`` the NotOnOrAfter of Conditions and of the
+        SubjectConfirmationData."""
         now = _now() + shift
         irt = f" InResponseTo={quoteattr(in_response_to)}" if in_response_to else ""
+        until = f' NotOnOrAfter="{_ts(now + lifetime)}"'
+        to = f" Recipient={quoteattr(recipient)}" if recipient is not None else ""
+        restriction = (
+            f"<saml2:AudienceRestriction><saml2:Audience>{escape(audience)}</saml2:Audience>"
+            f"</saml2:AudienceRestriction>" if audience is not None else ""
+        )
         attrs = {"email": email, "firstName": first_name, "lastName": last_name}
         if attributes is not None:
             attrs = attributes
@@ -129,13 +142,10 @@ class TestIdP:
             f"<saml2:Subject>"
             f'<saml2:NameID Format="{EMAIL_FORMAT}">{escape(email)}</saml2:NameID>'
             f'<saml2:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">'
-            f"<saml2:SubjectConfirmationData{irt} NotOnOrAfter=\"{_ts(now + lifetime)}\" "
-            f"Recipient={quoteattr(recipient)}/>"
+            f"<saml2:SubjectConfirmationData{irt}{until if confirmation_expires else ''}{to}/>"
             f"</saml2:SubjectConfirmation></saml2:Subject>"
-            f'<saml2:Conditions NotBefore="{_ts(now - dt.timedelta(minutes=5))}" '
-            f'NotOnOrAfter="{_ts(now + lifetime)}">'
-            f"<saml2:AudienceRestriction><saml2:Audience>{escape(audience)}</saml2:Audience>"
-            f"</saml2:AudienceRestriction></saml2:Conditions>"
+            f'<saml2:Conditions NotBefore="{_ts(now - dt.timedelta(minutes=5))}"'
+            f"{until if conditions_expire else ''}>{restriction}</saml2:Conditions>"
             f'<saml2:AuthnStatement AuthnInstant="{_ts(now)}" SessionIndex="{new_id()}">'
             f"<saml2:AuthnContext><saml2:AuthnContextClassRef>"
             f"urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"

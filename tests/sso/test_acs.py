@@ -11,7 +11,14 @@ from orgs.models import AuditEvent, MembershipSource, MembershipStatus, Role
 from sso import saml
 from sso.models import SamlConnection
 from tests.factories import MembershipFactory, UserFactory
-from tests.sso.conftest import HOST, connect, post_acs
+from tests.sso.conftest import (
+    HOST,
+    assert_refused,
+    connect,
+    good_response,
+    post_acs,
+    refusals,
+)
 from tests.sso.idp import (
     NS_SAML,
     RSA_SHA1,
@@ -33,27 +40,6 @@ def member(saml_org):
     """An active, set-up member of Acme."""
     user = UserFactory(email="test.user@okta.local", setup_completed_at=dt.datetime.now(dt.UTC))
     return MembershipFactory(organization=saml_org, user=user)
-
-
-def refusals(org, reason: str | None = None):
-    qs = AuditEvent.objects.filter(organization=org, action="sso.login.refused")
-    return [e for e in qs if reason is None or e.data.get("reason") == reason]
-
-
-def assert_refused(response, org, reason: str, because: str = "") -> None:
-    """Refused with a clear page, no session, and one audit event saying why."""
-    assert response.status_code in (400, 403), response.status_code
-    assert b"Sign-in refused" in response.content
-    assert "_auth_user_id" not in response.wsgi_request.session
-    events = refusals(org, reason)
-    assert len(events) == 1, [e.data for e in refusals(org)]
-    assert because in events[0].data.get("detail", ""), events[0].data
-
-
-def good_response(idp, org, email: str, **kwargs) -> str:
-    return idp.response_xml(
-        email=email, acs_url=saml.acs_url(org), audience=saml.sp_entity_id(org), **kwargs
-    )
 
 
 # --- accepted ------------------------------------------------------------------------------
@@ -424,8 +410,16 @@ def test_unknown_email_is_refused_without_jit(client, saml_org, sign_in):
 
 
 def test_in_response_to_without_a_pending_request_is_refused(client, saml_org, member, idp):
+    """No RelayState: an unsolicited response, which must not answer any request."""
     xml = good_response(idp, saml_org, member.user.email, in_response_to=new_id())
-    assert_refused(post_acs(client, saml_org, xml), saml_org, "request_unknown")
+    assert_refused(post_acs(client, saml_org, xml), saml_org, "unsolicited_in_response_to")
+
+
+def test_in_response_to_with_an_unknown_relay_state_is_refused(client, saml_org, member, idp):
+    """A RelayState we hold no request for (expired, used, or never ours)."""
+    xml = good_response(idp, saml_org, member.user.email, in_response_to=new_id())
+    response = post_acs(client, saml_org, xml, relay_state="not-a-token-of-ours")
+    assert_refused(response, saml_org, "request_unknown")
 
 
 def test_sp_initiated_with_the_wrong_in_response_to_is_refused(client, saml_org, member, idp):
@@ -530,14 +524,10 @@ def test_login_start_for_an_org_without_active_saml(client, saml_org):
 
 def test_replay_protection_lasts_until_the_assertion_expires(client, saml_org, member, idp):
     """A long-lived assertion stays spent for its whole life (plus the clock drift python3-saml
-    allows), in the shared cache every worker reads."""
-    from django.core.cache import cache, caches
-    from django.db import connection
+    allows), in the database table every worker reads."""
+    from sso.assertions import CLOCK_DRIFT
+    from sso.models import SamlConsumedAssertion
 
-    from sso.views import CLOCK_DRIFT, _assertion_key
-
-    if "DatabaseCache" not in type(caches["default"]).__name__:
-        pytest.skip("reads the expiry from the database cache's table")
     assertion_id = new_id()
     xml = good_response(
         idp, saml_org, member.user.email, assertion_id=assertion_id,
@@ -545,16 +535,10 @@ def test_replay_protection_lasts_until_the_assertion_expires(client, saml_org, m
     )
     assert post_acs(client, saml_org, xml).status_code == 302
 
-    key = cache.make_key(_assertion_key(saml_org, assertion_id))
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT expires FROM roster_cache WHERE cache_key = %s", [key])
-        (expires,) = cursor.fetchone()
-    if isinstance(expires, str):  # SQLite hands back text
-        expires = dt.datetime.fromisoformat(expires)
-    if expires.tzinfo is None:
-        expires = expires.replace(tzinfo=dt.UTC)
+    spent = SamlConsumedAssertion.objects.get(organization=saml_org, assertion_id=assertion_id)
     not_on_or_after = dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)
-    assert expires >= not_on_or_after + dt.timedelta(seconds=CLOCK_DRIFT - 30)
+    assert spent.expires_at >= not_on_or_after + dt.timedelta(seconds=CLOCK_DRIFT - 30)
+    assert spent.expires_at <= not_on_or_after + dt.timedelta(seconds=CLOCK_DRIFT + 30)
 
 
 def test_deactivated_account_is_refused(client, saml_org, member, sign_in):
@@ -580,7 +564,7 @@ def test_just_in_time_provisioning_is_off_by_default():
 
 def test_sp_initiated_login_needs_no_cookie_from_the_start(saml_org, member, idp):
     """Okta's cross-site POST carries no SameSite=Lax cookie: the request id is found through
-    the RelayState in the shared cache, so a browser with no cookies at all still gets in."""
+    the RelayState in the database, so a browser with no cookies at all still gets in."""
     from django.test import Client
 
     starter, returner = Client(), Client()

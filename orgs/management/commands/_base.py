@@ -33,7 +33,7 @@ def get_org(slug: str) -> Organization:
 def get_membership(org: Organization, email: str) -> Membership:
     membership = (
         Membership.objects.select_related("user", "organization")
-        .filter(organization=org, user__email__iexact=email.strip())
+        .filter(organization=org, email__iexact=email.strip())
         .first()
     )
     if membership is None:

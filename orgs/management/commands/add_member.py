@@ -28,6 +28,6 @@ class Command(OperatorCommand):
             send_invitation=not opts["no_invite"],
         )
         self.stdout.write(
-            f"Added {membership.user.email} to {org.slug} as {membership.role} "
+            f"Added {membership.email} to {org.slug} as {membership.role} "
             f"(membership {membership.pk})."
         )

@@ -19,7 +19,7 @@ class Command(OperatorCommand):
         membership = get_membership(org, opts["email"])
         if opts["reactivate"]:
             services.membership_reactivate(membership=membership, actor=self.actor)
-            self.stdout.write(f"Reactivated {membership.user.email} in {org.slug}.")
+            self.stdout.write(f"Reactivated {membership.email} in {org.slug}.")
         else:
             services.membership_deactivate(membership=membership, actor=self.actor)
-            self.stdout.write(f"Deactivated {membership.user.email} in {org.slug}.")
+            self.stdout.write(f"Deactivated {membership.email} in {org.slug}.")

@@ -22,7 +22,7 @@ class Command(OperatorCommand):
             members = members.filter(is_active=False)
         for m in members:
             row = {
-                "id": str(m.pk), "email": m.user.email, "role": m.role, "status": m.status,
+                "id": str(m.pk), "email": m.email, "role": m.role, "status": m.status,
                 "active": m.is_active, "source": m.source,
                 "groups": [g.display_name for g in m.groups.all()],
             }
@@ -32,5 +32,5 @@ class Command(OperatorCommand):
                 state = "active" if m.is_active else "inactive"
                 groups = ", ".join(row["groups"]) or "-"
                 self.stdout.write(
-                    f"{m.user.email}\t{m.role}\t{m.status}\t{state}\t{m.source}\t{groups}"
+                    f"{m.email}\t{m.role}\t{m.status}\t{state}\t{m.source}\t{groups}"
                 )

@@ -66,7 +66,7 @@ class Command(OperatorCommand):
             )
         password_ok = admin.check_password(password)
         existing = set(
-            Membership.objects.filter(organization=org).values_list("user__email", flat=True)
+            Membership.objects.filter(organization=org).values_list("email", flat=True)
         )
         seats = [(ADMIN_EMAIL, "Demo", "Admin", Role.ADMIN), *MEMBERS]
         for email, first, last, role in seats:
@@ -82,7 +82,7 @@ class Command(OperatorCommand):
                 group = services.group_create(
                     organization=org, display_name=name, actor=self.actor
                 )
-            members = Membership.objects.filter(organization=org, user__email__in=emails)
+            members = Membership.objects.filter(organization=org, email__in=emails)
             services.group_change_members(group=group, add=members, actor=self.actor)
 
         self.stdout.write(f"Demo organization: {org.name} ({org.get_plan_display()} plan)")

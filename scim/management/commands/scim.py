@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from orgs.management.commands._base import OperatorCommand, get_org
-from orgs.services import organization_set_scim_enabled
+from scim.services import organization_set_scim_enabled
 
 
 class Command(OperatorCommand):

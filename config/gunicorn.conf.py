@@ -1,0 +1,33 @@
+"""gunicorn's configuration for Roster (``gunicorn -c config/gunicorn.conf.py config.wsgi``).
+
+Sync workers: every request is short and database-bound, and a sync worker holds one database
+connection, so ``workers`` is also the connection budget per machine. Every knob is an
+environment variable (see README, *Production*).
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", f"{os.environ.get('HOST', '0.0.0.0')}:"  # noqa: S104
+                      f"{os.environ.get('PORT', '8000')}")
+# 2 x cores + 1 (gunicorn's rule of thumb), capped: more workers than that only queue on the DB.
+workers = int(os.environ.get("GUNICORN_WORKERS",
+                             min(2 * multiprocessing.cpu_count() + 1,
+                                 int(os.environ.get("GUNICORN_MAX_WORKERS", "12")))))
+worker_class = "sync"
+# A request that takes longer than this is killed and logged; IdPs retry.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# Recycle workers now and then so a slow leak can never grow unbounded.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
+# Logs: JSON lines on stderr (errors) and stdout (access), see config/gunicorn_logger.py.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+logger_class = "config.gunicorn_logger.JsonLogger"
+
+# No runtime control socket (gunicornc): nothing uses it, and instances sharing a machine would
+# share its default path.
+control_socket_disable = True

@@ -1,0 +1,58 @@
+"""The only writers of the ``orgs`` domain, one module per noun.
+
+Each service checks its rules, writes, and records one ``AuditEvent`` in the same transaction.
+The admin, the provisioning services, the SSO views and the commands all call these, so a
+change looks the same in the audit log whoever made it. Errors are
+``orgs.exceptions.DomainError``s. Callers import from here: ``from orgs import services``.
+"""
+
+from orgs.services.groups import (
+    group_change_members,
+    group_create,
+    group_delete,
+    group_set_members,
+    group_update,
+)
+from orgs.services.memberships import (
+    account_claimable,
+    membership_accept,
+    membership_add,
+    membership_change_role,
+    membership_deactivate,
+    membership_link_account,
+    membership_reactivate,
+    membership_remove,
+    membership_update_profile,
+)
+from orgs.services.organizations import organization_create, organization_update_settings
+from orgs.services.role_mappings import (
+    group_role_mapping_delete,
+    group_role_mapping_set,
+    memberships_apply_group_role_mappings,
+    role_for_new_member,
+)
+from orgs.services.users import user_get_or_create
+
+__all__ = [
+    "account_claimable",
+    "group_change_members",
+    "group_create",
+    "group_delete",
+    "group_role_mapping_delete",
+    "group_role_mapping_set",
+    "group_set_members",
+    "group_update",
+    "membership_accept",
+    "membership_add",
+    "membership_change_role",
+    "membership_deactivate",
+    "membership_link_account",
+    "membership_reactivate",
+    "membership_remove",
+    "membership_update_profile",
+    "memberships_apply_group_role_mappings",
+    "organization_create",
+    "organization_update_settings",
+    "role_for_new_member",
+    "user_get_or_create",
+]

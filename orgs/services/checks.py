@@ -1,0 +1,91 @@
+"""The rules every writer of the domain applies to its input, written once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from orgs.exceptions import (
+    AlreadyExists,
+    InvalidInput,
+    LastAdminError,
+)
+from orgs.models import (
+    Membership,
+    Organization,
+    Role,
+    User,
+)
+from orgs.text import clean_for_column
+
+
+def clean_email(email: str) -> str:
+    email = clean_for_column((email or "").strip(), Membership, "email", field="email")
+    email = User.objects.normalize_email(email)
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise InvalidInput(f"{email!r} is not a valid email address.") from exc
+    return email
+
+
+def clean_name(value: str, field: str) -> str:
+    return clean_for_column(value or "", Membership, "given_name", field=field)
+
+
+def clean_user_name(value: str) -> str:
+    return clean_for_column(value, Membership, "scim_user_name", field="userName")
+
+
+def clean_external_id(value: str) -> str:
+    return clean_for_column(value, Membership, "external_id", field="externalId")
+
+
+def check_idp_keys(
+    organization: Organization, *, user_name: str, external_id: str, exclude_pk: Any = None
+) -> None:
+    """A member is keyed by the IdP's identifiers: userName and externalId are unique per
+    organization, ignoring case (the constraints enforce it; this names the clash)."""
+    members = Membership.objects.filter(organization=organization)
+    if exclude_pk is not None:
+        members = members.exclude(pk=exclude_pk)
+    if user_name and members.filter(scim_user_name__iexact=user_name).exists():
+        raise AlreadyExists(f"userName {user_name!r} is already used in {organization.name}.")
+    if external_id and members.filter(external_id__iexact=external_id).exists():
+        raise AlreadyExists(f"externalId {external_id!r} is already used in {organization.name}.")
+
+
+def check_role(role: str) -> str:
+    if role not in Role.values:
+        raise InvalidInput(f"Unknown role {role!r}: choose one of {', '.join(Role.values)}.")
+    return role
+
+
+def lock_membership(membership: Membership) -> Membership:
+    # of=self: the account is an outer join now (an invitation has none), and PostgreSQL
+    # cannot lock the nullable side of one.
+    return (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("organization", "user")
+        .get(pk=membership.pk)
+    )
+
+
+def guard_last_admin(membership: Membership, *, doing: str) -> None:
+    """Refuse a change that would leave the organization without an active admin."""
+    if membership.role != Role.ADMIN or not membership.is_active:
+        return
+    # Lock the organization's admin rows so two concurrent demotions cannot both pass.
+    other_admins = list(
+        Membership.objects.select_for_update()
+        .filter(organization_id=membership.organization_id, role=Role.ADMIN, is_active=True)
+        .exclude(pk=membership.pk)
+        .values_list("pk", flat=True)
+    )
+    if not other_admins:
+        raise LastAdminError(
+            f"Cannot {doing} {membership.email}: they are the last active admin of "
+            f"{membership.organization.name}."
+        )

@@ -1,0 +1,251 @@
+"""Members: a person in an organization, as that organization knows them."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from orgs.audit import Actor, audit_record
+from orgs.exceptions import (
+    AlreadyExists,
+    PreconditionFailed,
+)
+from orgs.models import (
+    Membership,
+    MembershipSource,
+    MembershipStatus,
+    Organization,
+    Role,
+    User,
+)
+from orgs.services.checks import (
+    check_idp_keys,
+    check_role,
+    clean_email,
+    clean_external_id,
+    clean_name,
+    clean_user_name,
+    guard_last_admin,
+    lock_membership,
+)
+from orgs.services.invitations import invitation_enqueue
+from orgs.services.updates import model_update
+from orgs.services.users import user_get_or_create
+
+logger = logging.getLogger(__name__)
+
+
+def account_claimable(account: User, organization: Organization) -> bool:
+    """Whether ``organization`` may link ``account`` on its own word (an admin's add, or its
+    IdP's sign-in): only while no other organization uses the account. Otherwise the person
+    must prove they hold it first (``sso.services``): an organization must never take over
+    an account that another organization verified."""
+    return not account.memberships.exclude(organization=organization).exists()
+
+
+@transaction.atomic
+def membership_add(
+    *,
+    organization: Organization,
+    email: str,
+    actor: Actor,
+    first_name: str = "",
+    last_name: str = "",
+    role: str | None = None,
+    source: str = MembershipSource.MANUAL,
+    status: str = MembershipStatus.INVITED,
+    scim_user_name: str = "",
+    external_id: str = "",
+    is_active: bool = True,
+    send_invitation: bool = True,
+    link_account: bool = True,
+    action: str = "membership.added",
+) -> Membership:
+    """Add a person to an organization.
+
+    The email and names are the organization's own. ``link_account`` links the account with
+    that email (created when new) if the organization may claim it (``account_claimable``);
+    otherwise, and always for IdP provisioning (``source=SCIM``), the member is an
+    invitation that the person's first verified sign-in links. Members are unique by the IdP's
+    userName and externalId; people added by hand also by email.
+    """
+    role = check_role(role or organization.default_role)
+    email = clean_email(email)
+    first_name = clean_name(first_name, "first name")
+    last_name = clean_name(last_name, "last name")
+    scim_user_name = clean_user_name(scim_user_name)
+    external_id = clean_external_id(external_id)
+    check_idp_keys(organization, user_name=scim_user_name, external_id=external_id)
+    user = None
+    if source != MembershipSource.SCIM and Membership.objects.filter(
+        organization=organization, email__iexact=email
+    ).exists():
+        raise AlreadyExists(f"{email} is already a member of {organization.name}.")
+    if link_account and source != MembershipSource.SCIM:
+        account = user_get_or_create(email=email, first_name=first_name, last_name=last_name)
+        if account_claimable(account, organization):
+            user = account
+        if user is not None and Membership.objects.filter(
+            organization=organization, user=user
+        ).exists():
+            raise AlreadyExists(f"{email} is already a member of {organization.name}.")
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(
+                organization=organization, user=user, email=email, given_name=first_name,
+                family_name=last_name, role=role, status=status, source=source,
+                scim_user_name=scim_user_name, external_id=external_id, is_active=is_active,
+                linked_at=timezone.now() if user is not None else None,
+            )
+    except IntegrityError as exc:  # a concurrent create won the race
+        raise AlreadyExists(
+            f"{scim_user_name or email} is already a member of {organization.name}."
+        ) from exc
+    audit_record(
+        organization=organization, actor=actor, action=action, target=membership,
+        data={"email": email, "role": role, "source": source, "status": status,
+              "linked": user is not None},
+    )
+    if send_invitation and status == MembershipStatus.INVITED:
+        # Sent by a background job once the membership is committed (orgs/services/invitations.py).
+        transaction.on_commit(
+            lambda: invitation_enqueue(membership_id=membership.pk), robust=True
+        )
+    return membership
+
+
+@transaction.atomic
+def membership_link_account(*, membership: Membership, user: User, actor: Actor) -> Membership:
+    """Tie a member to the account the person proved they hold (``sso.services`` decides)."""
+    m = lock_membership(membership)
+    if m.user_id == user.pk:
+        return m
+    if m.user_id is not None:
+        raise PreconditionFailed("This member is already linked to another account.")
+    if Membership.objects.filter(organization_id=m.organization_id, user=user).exists():
+        raise AlreadyExists(
+            f"This account is already linked to another member of {m.organization.name}."
+        )
+    m.user = user
+    m.linked_at = timezone.now()
+    m.save(update_fields=["user", "linked_at", "updated_at"])
+    audit_record(
+        organization=m.organization, actor=actor, action="membership.account_linked", target=m,
+        data={"account": user.email},
+    )
+    return m
+
+
+@transaction.atomic
+def membership_update_profile(
+    *,
+    membership: Membership,
+    actor: Actor,
+    email: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    scim_user_name: str | None = None,
+    external_id: str | None = None,
+    action: str = "membership.updated",
+) -> Membership:
+    """Update what the organization knows of a member. Only changed fields are written and
+    logged. The linked account is never touched (it may belong to other organizations), and
+    a changed email or userName never moves the membership to another account."""
+    m = lock_membership(membership)
+    new: dict[str, str] = {}
+    if email is not None:
+        new["email"] = clean_email(email)
+    if first_name is not None:
+        new["given_name"] = clean_name(first_name, "first name")
+    if last_name is not None:
+        new["family_name"] = clean_name(last_name, "last name")
+    if scim_user_name is not None:
+        new["scim_user_name"] = clean_user_name(scim_user_name)
+    if external_id is not None:
+        new["external_id"] = clean_external_id(external_id)
+    moved = {k: v for k, v in new.items() if getattr(m, k) != v}
+    check_idp_keys(m.organization, exclude_pk=m.pk, user_name=moved.get("scim_user_name", ""),
+                   external_id=moved.get("external_id", ""))
+    try:
+        with transaction.atomic():
+            changes = model_update(m, new)
+    except IntegrityError as exc:  # a concurrent change took the same userName/externalId
+        raise AlreadyExists("userName or externalId is already used in this org.") from exc
+    if not changes:
+        return m
+    audit_record(
+        organization=m.organization, actor=actor, action=action, target=m,
+        data={"changes": changes},
+    )
+    return m
+
+
+@transaction.atomic
+def membership_change_role(*, membership: Membership, role: str, actor: Actor) -> Membership:
+    role = check_role(role)
+    m = lock_membership(membership)
+    if m.role == role:
+        return m
+    if role != Role.ADMIN:
+        guard_last_admin(m, doing="demote")
+    old = m.role
+    m.role = role
+    m.save(update_fields=["role", "updated_at"])
+    audit_record(
+        organization=m.organization, actor=actor, action="membership.role_changed", target=m,
+        data={"from": old, "to": role},
+    )
+    return m
+
+
+@transaction.atomic
+def membership_deactivate(
+    *, membership: Membership, actor: Actor, action: str = "membership.deactivated"
+) -> Membership:
+    """Deprovision: access stops, the membership, its role and its groups are kept.
+
+    Deactivation is not refused for the last admin: when the IdP says a person left, access
+    must stop. Removal and demotion are the changes that are refused.
+    """
+    m = lock_membership(membership)
+    if model_update(m, {"is_active": False}):
+        audit_record(organization=m.organization, actor=actor, action=action, target=m)
+    return m
+
+
+@transaction.atomic
+def membership_reactivate(
+    *, membership: Membership, actor: Actor, action: str = "membership.reactivated"
+) -> Membership:
+    m = lock_membership(membership)
+    if model_update(m, {"is_active": True}):
+        audit_record(organization=m.organization, actor=actor, action=action, target=m)
+    return m
+
+
+@transaction.atomic
+def membership_accept(*, membership: Membership, actor: Actor) -> Membership:
+    """Mark an invited membership accepted (the member finished account setup)."""
+    m = lock_membership(membership)
+    if m.status == MembershipStatus.ACCEPTED:
+        return m
+    m.status = MembershipStatus.ACCEPTED
+    m.save(update_fields=["status", "updated_at"])
+    audit_record(organization=m.organization, actor=actor, action="membership.accepted", target=m)
+    return m
+
+
+@transaction.atomic
+def membership_remove(
+    *, membership: Membership, actor: Actor, action: str = "membership.removed"
+) -> None:
+    """Remove a member and their group memberships; the global user is kept."""
+    m = lock_membership(membership)
+    guard_last_admin(m, doing="remove")
+    audit_record(
+        organization=m.organization, actor=actor, action=action, target=m,
+        data={"email": m.email},
+    )
+    m.delete()

@@ -1,0 +1,154 @@
+"""IdP group name → role mappings, and applying them to members a push adds."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+
+from orgs.audit import Actor, audit_record
+from orgs.exceptions import (
+    InvalidInput,
+    LastAdminError,
+)
+from orgs.models import (
+    GroupMember,
+    GroupRoleMapping,
+    Membership,
+    MembershipSource,
+    MembershipStatus,
+    Organization,
+    Role,
+)
+from orgs.services.checks import (
+    check_role,
+    guard_last_admin,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def group_role_mapping_set(
+    *, organization: Organization, idp_group_name: str, role: str, actor: Actor
+) -> GroupRoleMapping:
+    name = (idp_group_name or "").strip()
+    if not name:
+        raise InvalidInput("An IdP group name is required.")
+    check_role(role)
+    mapping = GroupRoleMapping.objects.filter(
+        organization=organization, idp_group_name__iexact=name
+    ).first()
+    if mapping is None:
+        mapping = GroupRoleMapping.objects.create(
+            organization=organization, idp_group_name=name, role=role
+        )
+    elif mapping.role == role:
+        return mapping
+    else:
+        mapping.role = role
+        mapping.save(update_fields=["role"])
+    audit_record(
+        organization=organization, actor=actor, action="org.group_role_mapping.set",
+        target=mapping, data={"idp_group_name": name, "role": role},
+    )
+    return mapping
+
+
+@transaction.atomic
+def group_role_mapping_delete(*, mapping: GroupRoleMapping, actor: Actor) -> None:
+    audit_record(
+        organization=mapping.organization, actor=actor, action="org.group_role_mapping.deleted",
+        target=mapping, data={"idp_group_name": mapping.idp_group_name},
+    )
+    mapping.delete()
+
+
+def _highest_mapped_role(mappings: dict[str, str], group_names: Iterable[str]) -> str | None:
+    """The highest role mapped to any of ``group_names`` (compared case-insensitively), or
+    None when none of them is mapped. ``mappings``: lower-cased IdP group name → role."""
+    roles = {mappings[n.lower()] for n in group_names if n and n.lower() in mappings}
+    for role in (Role.ADMIN, Role.MEMBER, Role.NO_ACCESS):
+        if role in roles:
+            return role
+    return None
+
+
+def _mappings(organization: Organization) -> dict[str, str]:
+    return {
+        m.idp_group_name.lower(): m.role
+        for m in GroupRoleMapping.objects.filter(organization=organization)
+    }
+
+
+def role_for_new_member(*, organization: Organization, group_names: Iterable[str] = ()) -> str:
+    """The role a newly provisioned member gets: the highest mapped role among the IdP groups
+    they arrive with, else the organization default."""
+    names = [n for n in group_names if n]
+    role = _highest_mapped_role(_mappings(organization), names) if names else None
+    return role or organization.default_role
+
+
+@transaction.atomic
+def memberships_apply_group_role_mappings(
+    *,
+    organization: Organization,
+    membership_ids: Iterable[Any],
+    actor: Actor,
+    action: str = "membership.role_changed",
+) -> list[Membership]:
+    """Group role mappings for members whose groups arrive after them.
+
+    Okta creates a person first (POST /Users, which carries no groups) and pushes their groups
+    afterwards (Push Groups: POST /Groups, PUT or PATCH). So "first provisioned through a
+    pushed group" is decided at the push, by this rule: when a push *adds* a member to a group,
+    and that member was provisioned by SCIM and has not signed in yet (status invited: no first
+    login and account setup in this organization), their role becomes the highest role mapped
+    to any group they are now in. If none of their groups is mapped, their role is left alone.
+
+    Never changed by a push: the role of anyone who has signed in (accepted), of members added
+    by hand or by SSO, and roles on removal from a group. A demotion that would leave the
+    organization without an active admin is skipped. Each change writes one ``action`` event
+    with the groups it came from. Returns the memberships whose role changed.
+    """
+    ids = {i.pk if isinstance(i, Membership) else i for i in membership_ids}
+    mappings = _mappings(organization) if ids else {}
+    if not mappings:
+        return []
+    pending = list(
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("organization", "user")
+        .filter(
+            organization=organization, pk__in=ids, source=MembershipSource.SCIM,
+            status=MembershipStatus.INVITED,
+        )
+        .order_by("pk")
+    )
+    names: dict[Any, list[str]] = {m.pk: [] for m in pending}
+    for membership_id, name in GroupMember.objects.filter(
+        membership_id__in=list(names)
+    ).values_list("membership_id", "group__display_name"):
+        names[membership_id].append(name)
+    changed = []
+    for m in pending:
+        role = _highest_mapped_role(mappings, names[m.pk])
+        if role is None or role == m.role:
+            continue
+        if role != Role.ADMIN:
+            try:
+                guard_last_admin(m, doing="demote")
+            except LastAdminError:
+                logger.info("Group role mapping skipped for the last admin %s", m.pk)
+                continue
+        old = m.role
+        m.role = role
+        m.save(update_fields=["role", "updated_at"])
+        mapped = sorted(n for n in names[m.pk] if mappings.get(n.lower()) == role)
+        audit_record(
+            organization=organization, actor=actor, action=action, target=m,
+            data={"from": old, "to": role, "groups": mapped},
+        )
+        changed.append(m)
+    return changed

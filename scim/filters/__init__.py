@@ -1,0 +1,39 @@
+"""SCIM filter expressions → Django ``Q`` objects, scoped by the caller to one organization.
+
+scim2-filter-parser parses; this module transpiles. Its own Django transpiler is not used
+because it maps an unknown attribute to "no condition" (a silent match-all) and reads ``pr``
+as ``IS NOT NULL`` while our empty values are ``""``. Here an unknown attribute or operator is
+an ``invalidFilter`` error, case-insensitive attributes are compared on ``FoldCase()`` of both
+sides (the database lowers the value too, Unicode-aware on SQLite as on PostgreSQL), the
+case-exact externalId is never compared with SQLite's case-blind LIKE, and ordering
+comparisons use the binary collation, so SQLite and PostgreSQL agree.
+
+``emails`` is multi-valued: every filter on it (``emails``, ``emails.value``, ``emails.type``,
+``emails.primary``, the valuePath ``emails[type eq "work" and value co "@x"]`` and Entra's
+``emails[type eq "work"].value eq "…"``) becomes one ``EmailsMatch`` — "some address of the
+list GET renders satisfies this" — evaluated in the database (see its docstring).
+
+Empty operands: ``""`` is a prefix, suffix and substring of every string, so ``co ""``,
+``sw ""`` and ``ew ""`` match every resource that *has* the attribute — exactly ``pr`` (an
+empty value is no value: GET omits it). On a boolean or an id they stay ``invalidFilter``.
+Operands are held to ``orgs.text``'s rule like stored values: one with a lone surrogate, a
+control character or a bidi override cannot match anything stored and is ``invalidFilter``.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from scim.filters.compile import GROUP_FIELDS, USER_FIELDS, USER_LISTS, Transpiler
+from scim.grammar import parse_filter
+from scim.schemas import GROUP_SCHEMA, USER_SCHEMA
+
+
+def apply_filter(qs: QuerySet, text: str, resource: str) -> QuerySet:
+    """``qs`` narrowed by the SCIM filter ``text``; raises ``invalidFilter`` on anything we
+    cannot honour exactly."""
+    if resource == "User":
+        q = Transpiler(USER_FIELDS, USER_SCHEMA, USER_LISTS).visit(parse_filter(text))
+    else:
+        q = Transpiler(GROUP_FIELDS, GROUP_SCHEMA).visit(parse_filter(text))
+    return qs.filter(q)
