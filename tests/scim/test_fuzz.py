@@ -45,15 +45,24 @@ from urllib.parse import quote
 import pytest
 from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from orgs.audit import Actor
-from orgs.models import AuditEvent, Group, GroupMember, Membership, Organization, User
+from orgs.models import (
+    AuditEvent,
+    Group,
+    GroupMember,
+    Membership,
+    MembershipStatus,
+    Organization,
+    User,
+)
 from scim.models import ScimUserProfile
 from scim.schemas import enterprise_schema, user_schema
 from scim.services import scim_token_create, scim_token_revoke
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, UserFactory
 from tests.scim.conftest import ENTERPRISE, PATCH_OP, WsgiResponse, wsgi_request
 
 pytestmark = pytest.mark.django_db
@@ -146,9 +155,14 @@ def world(org, other_org) -> World:
                                    "name": {"givenName": "Sam", "familyName": "Shared"}})
     b_group = _post(b, "/Groups", {"displayName": "Engineering", "externalId": "gB", "members": [
         {"value": boss["id"]}, {"value": dev["id"]}, {"value": shared_b["id"]}]})
-    # The same person is a member of A too (added by hand in A): one account, two orgs.
-    shared_a = MembershipFactory(organization=org,
-                                 user=User.objects.get(email="shared@example.com"))
+    # Boss and the shared person have signed in (their memberships are linked to accounts);
+    # the shared person is a member of A too (added by hand there): one account, two orgs.
+    boss_account = UserFactory(email="boss@globex.example", first_name="Bea", last_name="Boss")
+    shared = UserFactory(email="shared@example.com", first_name="Sam", last_name="Shared")
+    for membership_id, account in ((boss["id"], boss_account), (shared_b["id"], shared)):
+        Membership.objects.filter(pk=membership_id).update(
+            user=account, linked_at=timezone.now(), status=MembershipStatus.ACCEPTED)
+    shared_a = MembershipFactory(organization=org, user=shared)
     jane = _post(a, "/Users", {"userName": "jane@acme.example", "externalId": "00uJane",
                                "name": {"givenName": "Jane", "familyName": "Doe"}})
     a_group = _post(a, "/Groups", {"displayName": "Acme Eng", "members": [
