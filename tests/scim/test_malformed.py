@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.test import Client
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseServerError
+from django.test import Client, RequestFactory
 
 from orgs.models import AuditEvent, Group, Membership, Role, User
+from scim.middleware import ScimErrorMiddleware
 from scim.models import ScimUserProfile
 from tests.factories import GroupRoleMappingFactory
 from tests.scim.conftest import (
@@ -440,3 +442,25 @@ def test_unknown_paths_and_methods_are_scim_bodies(scim, method, path, status):
     body = json.loads(response.content)
     assert body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
     assert body["status"] == str(status)
+
+
+@pytest.mark.parametrize("inner,status", [
+    (lambda request: HttpResponseServerError("<h1>Server Error (500)</h1>"), 500),
+    (lambda request: HttpResponseNotAllowed(["GET"]), 405),
+    (lambda request: HttpResponse("<h1>Request Entity Too Large</h1>", status=413), 413),
+])
+def test_scim_error_middleware_rewrites_any_non_scim_error_under_the_prefix(inner, status):
+    """What Django's handlers answer outside the views (handler500, a 405 or 413 from another
+    middleware) leaves as a SCIM body under /scim/v2, keeping headers a client acts on."""
+    middleware = ScimErrorMiddleware(inner)
+    response = middleware(RequestFactory().get("/scim/v2/Users"))
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/scim+json"
+    body = json.loads(response.content)
+    assert body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+    assert body["status"] == str(status) and "<h1>" not in body["detail"]
+    if status == 405:
+        assert response["Allow"] == "GET"
+    outside = middleware(RequestFactory().get("/admin/"))
+    assert outside.status_code == status
+    assert not outside["Content-Type"].startswith("application/scim+json")
