@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 
 from orgs.models import (
     User,
+    account_email_is,
 )
 from orgs.services.checks import (
     clean_email,
@@ -16,7 +17,7 @@ from orgs.services.checks import (
 def user_get_or_create(*, email: str, first_name: str = "", last_name: str = "") -> User:
     """The global user for an email (case-insensitive), created without a usable password."""
     email = clean_email(email)
-    user = User.objects.filter(email__iexact=email).first()
+    user = User.objects.filter(account_email_is(email)).first()
     if user is not None:
         return user
     try:
@@ -26,4 +27,4 @@ def user_get_or_create(*, email: str, first_name: str = "", last_name: str = "")
                 last_name=clean_name(last_name, "last name"),
             )
     except IntegrityError:  # created concurrently: the constraint kept it unique
-        return User.objects.get(email__iexact=email)
+        return User.objects.get(account_email_is(email))

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from orgs.audit import Actor
 from orgs.exceptions import DomainError
 from orgs.models import Membership, Organization
+from orgs.text import fold
 
 
 class OperatorCommand(BaseCommand):
@@ -33,7 +34,7 @@ def get_org(slug: str) -> Organization:
 def get_membership(org: Organization, email: str) -> Membership:
     membership = (
         Membership.objects.select_related("user", "organization")
-        .filter(organization=org, email__iexact=email.strip())
+        .filter(organization=org, email_key=fold(email.strip()))
         .first()
     )
     if membership is None:

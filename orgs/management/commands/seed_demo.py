@@ -13,8 +13,17 @@ from django.db import transaction
 
 from orgs import services
 from orgs.management.commands._base import OperatorCommand
-from orgs.models import Group, Membership, MembershipStatus, Organization, Role, User
+from orgs.models import (
+    Group,
+    Membership,
+    MembershipStatus,
+    Organization,
+    Role,
+    User,
+    account_email_is,
+)
 from orgs.plans import Plan
+from orgs.text import fold
 
 ADMIN_EMAIL = "admin@acme.example"
 MEMBERS = [
@@ -59,7 +68,7 @@ class Command(OperatorCommand):
                 name="Acme", slug="acme", plan=Plan.ENTERPRISE, actor=self.actor
             )
         password = _demo_password()
-        admin = User.objects.filter(email__iexact=ADMIN_EMAIL).first()
+        admin = User.objects.filter(account_email_is(ADMIN_EMAIL)).first()
         if admin is None:
             admin = User.objects.create_superuser(
                 email=ADMIN_EMAIL, password=password, first_name="Demo", last_name="Admin"
@@ -77,7 +86,7 @@ class Command(OperatorCommand):
                     send_invitation=False,
                 )
         for name, emails in GROUPS.items():
-            group = Group.objects.filter(organization=org, display_name__iexact=name).first()
+            group = Group.objects.filter(organization=org, display_name_key=fold(name)).first()
             if group is None:
                 group = services.group_create(
                     organization=org, display_name=name, actor=self.actor
