@@ -5,20 +5,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from orgs.models import AuditEvent, Group, GroupMember, Membership, Organization
 
 
-def membership_list(*, organization: Organization) -> QuerySet[Membership]:
-    """Members in creation order, each with its groups in one extra query."""
-    return (
-        Membership.objects.filter(organization=organization)
-        .prefetch_related(
-            Prefetch("groups", queryset=Group.objects.only("id", "display_name"))
-        )
-        .order_by("created_at", "id")
-    )
+def _groups() -> Prefetch:
+    return Prefetch("groups", queryset=Group.objects.only("id", "display_name"))
+
+
+def membership_list(
+    *, organization: Organization, with_groups: bool = True
+) -> QuerySet[Membership]:
+    """Members in creation order, each with its groups in one extra query (``with_groups``)."""
+    qs = Membership.objects.filter(organization=organization).order_by("created_at", "id")
+    return qs.prefetch_related(_groups()) if with_groups else qs
+
+
+def membership_groups(membership: Membership) -> None:
+    """Load a member's groups (``membership.groups.all()``) in one query."""
+    prefetch_related_objects([membership], _groups())
 
 
 def group_list(*, organization: Organization, with_members: bool = True) -> QuerySet[Group]:

@@ -73,7 +73,8 @@ class ScimUser(_Adapter):
         self._group_names: list[str] = []
         self._change: Callable[[IdpUser], IdpUser] | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, groups: list[Any] | None = None) -> dict[str, Any]:
+        """The member; ``groups`` when given, else ``obj.groups.all()`` (prefetched)."""
         m = self.obj
         state = user_state(idp_user_of(m))
         enterprise = state.pop(ENTERPRISE_SCHEMA)
@@ -84,7 +85,7 @@ class ScimUser(_Adapter):
         doc |= {k: v for k, v in state.items() if v is not None}
         doc["groups"] = [
             {"value": str(g.pk), "$ref": f"{base_url()}/Groups/{g.pk}", "display": g.display_name}
-            for g in m.groups.all()
+            for g in (m.groups.all() if groups is None else groups)
         ]
         if enterprise:
             doc[ENTERPRISE_SCHEMA] = enterprise
@@ -233,6 +234,8 @@ class ScimGroup(_Adapter):
                 external_id=self._external_id or "", actor=actor,
                 member_ids=self._members.replace or (),
             )
+            if not self._members.replace:
+                self.obj.scim_member_ids = []  # created empty: nothing to read back
         else:
             self.obj = provisioning.scim_group_update(
                 group=self.obj, actor=actor, display_name=self._name,
