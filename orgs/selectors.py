@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Prefetch, QuerySet
 
 from orgs.models import AuditEvent, Group, GroupMember, Membership, Organization
 
@@ -22,9 +22,21 @@ def membership_list(
     return qs.prefetch_related(_groups()) if with_groups else qs
 
 
-def membership_groups(membership: Membership) -> None:
-    """Load a member's groups (``membership.groups.all()``) in one query."""
-    prefetch_related_objects([membership], _groups())
+def membership_group_refs(*, memberships: list[Membership]) -> dict[object, list[tuple]]:
+    """Each member's groups as (group id, display name) pairs, in the groups' order, in one
+    query of bare values: a page of 100 members builds no Group instance and no related
+    manager (which cost more than the query)."""
+    refs: dict[object, list[tuple]] = {m.pk: [] for m in memberships}
+    if not refs:
+        return refs
+    rows = (
+        GroupMember.objects.filter(membership_id__in=list(refs))
+        .order_by("group__created_at", "group_id")
+        .values_list("membership_id", "group_id", "group__display_name")
+    )
+    for membership_id, group_id, name in rows:
+        refs[membership_id].append((group_id, name))
+    return refs
 
 
 def group_list(*, organization: Organization, with_members: bool = True) -> QuerySet[Group]:

@@ -161,10 +161,12 @@ def cursor_paging(source: dict[str, Any]) -> tuple[str, int]:
 
 @dataclass(frozen=True)
 class Position:
-    """Where a cursor page ends in the (created_at, id) order lists are kept in."""
+    """Where a cursor page ends in the (created_at, id) order lists are kept in, and the
+    list's total when the walk began (later pages report it rather than count again)."""
 
     created_at: datetime
     pk: uuid.UUID
+    total: int
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -175,7 +177,7 @@ def cursor_encode(resource: str, position: Position) -> str:
     holds a position only: no state is kept per cursor, so cursors never expire, and the
     query that reads from it is scoped to the caller's organization like every other."""
     micros = (position.created_at - _EPOCH) // timedelta(microseconds=1)
-    raw = f"{resource[0]}{micros}.{position.pk.hex}".encode()
+    raw = f"{resource[0]}{micros}.{position.pk.hex}.{position.total}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -183,10 +185,11 @@ def cursor_decode(resource: str, cursor: str) -> Position:
     """The position a ``nextCursor`` we gave names; anything else is ``invalidCursor``."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        kind, micros, pk = raw[:1], *raw[1:].split(".")
-        if kind != resource[0] or not micros.isdigit() or len(micros) > 18:
+        kind, micros, pk, total = raw[:1], *raw[1:].split(".")
+        if kind != resource[0] or not (micros + total).isdigit() or len(micros + total) > 30:
             raise ValueError(raw)
-        return Position(_EPOCH + timedelta(microseconds=int(micros)), uuid.UUID(hex=pk))
+        return Position(_EPOCH + timedelta(microseconds=int(micros)), uuid.UUID(hex=pk),
+                        int(total))
     except (ValueError, UnicodeDecodeError, binascii.Error, OverflowError):
         raise bad_request("The cursor is not one this server gave: start again with an empty "
                           "cursor and follow nextCursor.", "invalidCursor") from None

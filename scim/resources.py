@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django_scim.utils import get_group_adapter, get_user_adapter
 from rest_framework.response import Response
 
-from orgs.selectors import group_list, group_member_ids, membership_groups, membership_list
+from orgs.selectors import group_list, group_member_ids, membership_group_refs, membership_list
 from scim.errors import ScimError
 from scim.filters import apply_filter
 from scim.listing import (
@@ -115,20 +115,24 @@ class Resource:
 
     def cursor_listing(self, source: Any, params: dict[str, Any], qs: QuerySet) -> dict[str, Any]:
         """RFC 9865 cursor paging: each page starts after the last one's (created_at, id), so
-        every page costs the same, however deep."""
+        every page costs the same however deep. The first page counts the list; later pages
+        report that count, carried in the cursor, rather than count again (a member added or
+        removed during the walk changes the pages, not the figure)."""
         cursor, count = cursor_paging(source)
-        page = qs
+        page, total = qs, None
         if cursor:
             at = cursor_decode(self.resource, cursor)
             page = qs.filter(Q(created_at__gte=at.created_at)
                              & (Q(created_at__gt=at.created_at) | Q(pk__gt=at.pk)))
+            total = at.total
         objs = list(page[:count + 1])
         more = len(objs) > count
         objs = objs[:count]
         self.prepare(objs, params)
-        total = len(objs) if not cursor and not more else qs.count()
-        next_cursor = (cursor_encode(self.resource, Position(objs[-1].created_at, objs[-1].pk))
-                       if more else None)
+        if total is None:
+            total = len(objs) if not more else qs.count()
+        next_cursor = (cursor_encode(self.resource, Position(objs[-1].created_at, objs[-1].pk,
+                                                             total)) if more else None)
         return cursor_list_response([self.document(obj, params) for obj in objs], total,
                                     next_cursor)
 
@@ -144,8 +148,9 @@ class UserResource(Resource):
     related = "groups"
 
     def queryset(self, *, with_members: bool = True) -> QuerySet:
+        # Groups are loaded per page by ``prepare``, as bare (id, name) pairs.
         return membership_list(
-            organization=self.scim.organization, with_groups=with_members
+            organization=self.scim.organization, with_groups=False
         ).select_related("scim_profile")
 
     def adapter(self, obj: Any) -> Any:
@@ -155,17 +160,15 @@ class UserResource(Resource):
         return self.queryset().model(organization=self.scim.organization)
 
     def prepare(self, objs: list[Any], params: dict[str, Any]) -> None:
-        if not self.wants_members(params):
-            for obj in objs:
-                obj.scim_groups = []  # not shown, so not read (the queryset skipped them)
+        objs = [m for m in objs if not hasattr(m, "scim_groups")]  # known already
+        refs = membership_group_refs(memberships=objs) if self.wants_members(params) else {}
+        for obj in objs:
+            obj.scim_groups = refs.get(obj.pk, [])  # [] when not shown: not read at all
 
     def written(self, obj: Any, *, created: bool, params: dict[str, Any]) -> None:
         if created:
             obj.scim_groups = []  # groups are pushed to a member after it is created
-        elif self.wants_members(params):
-            membership_groups(obj)
-        else:
-            self.prepare([obj], params)
+        self.prepare([obj], params)
 
     def render(self, obj: Any, params: dict[str, Any]) -> dict[str, Any]:
         return self.adapter(obj).to_dict(groups=getattr(obj, "scim_groups", None))

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 
 from orgs.audit import Actor, audit_record
 from orgs.exceptions import (
@@ -90,13 +91,15 @@ def _uuids(ids: set[Any]) -> set[uuid.UUID]:
     return out
 
 
-def _resolve_members(group: Group, ids: set[Any]) -> set[Any]:
-    """Membership ids, all checked to belong to the group's organization (one query)."""
+def _resolve_members(group: Group, ids: set[Any]) -> dict[Any, bool]:
+    """Membership ids, all checked to belong to the group's organization, each with whether
+    it is in the group already: one query, whatever the number of ids."""
     if not ids:
-        return set()
-    found = set(
+        return {}
+    in_group = GroupMember.objects.filter(group=group, membership=OuterRef("pk"))
+    found = dict(
         Membership.objects.filter(pk__in=ids, organization_id=group.organization_id)
-        .values_list("pk", flat=True)
+        .annotate(present=Exists(in_group)).values_list("pk", "present")
     )
     missing = {str(i) for i in ids} - {str(i) for i in found}
     if missing:
@@ -114,23 +117,21 @@ def group_members_apply(
     and ``remove`` are applied (idempotent: adding a member twice or removing an absent one
     changes nothing). Returns the membership ids actually added and removed.
 
-    A constant number of queries whatever the number of members: the ids are checked in one
-    query, only the rows concerned are read (a replace reads the group's members), and the
-    new rows go in one INSERT. The group's row lock orders concurrent changes, so what is
-    read here is still true when the rows are written."""
+    A constant number of queries whatever the number of members: the ids to add are checked
+    and looked up in the group in one query, only the rows concerned are read (a replace reads
+    the group's members), and the new rows go in one INSERT. The group's row lock orders
+    concurrent changes, so what is read here is still true when the rows are written."""
     members = GroupMember.objects.filter(group=group)
     if replace is not None:
-        wanted = _resolve_members(group, _ids(replace))
+        wanted = set(_resolve_members(group, _ids(replace)))
         current = set(members.values_list("membership_id", flat=True))
         to_add, removed = wanted - current, current - wanted
     else:
-        to_add = _resolve_members(group, _ids(add))
+        to_add = {pk for pk, present in _resolve_members(group, _ids(add)).items()
+                  if not present}
         to_remove = _uuids(_ids(remove))
-        asked = to_add | to_remove
-        current = set(members.filter(membership_id__in=asked).values_list(
-            "membership_id", flat=True)) if asked else set()
-        removed = current & to_remove
-        to_add -= current
+        removed = set(members.filter(membership_id__in=to_remove).values_list(
+            "membership_id", flat=True)) if to_remove else set()
     if removed:
         members.filter(membership_id__in=removed).delete()
     if to_add:

@@ -70,6 +70,7 @@ def test_a_member_created_while_paging_comes_last(scim, org, members):
         body = scim_body(scim.get(f"/Users?cursor={body['nextCursor']}&count=100"))
         ids += [r["id"] for r in body["Resources"]]
     assert ids == [m for m in members[100:] if m != members[150]] + [new]
+    # The total is the list's when the walk began (carried in the cursor, not counted again).
     assert body["totalResults"] == 250
 
 
