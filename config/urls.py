@@ -1,5 +1,6 @@
 """Root URL map; see DESIGN.md for what lives where."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -14,3 +15,8 @@ urlpatterns = [
     path("sso/", include("sso.urls")),
     path("account/", include("sso.account_urls")),
 ]
+
+if settings.BENCH_FLOOR:  # the benchmark's floor view (config/bench.py); off by default
+    from config.bench import floor
+
+    urlpatterns.append(path("bench/floor/", floor, name="bench-floor"))

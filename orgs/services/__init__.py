@@ -44,6 +44,7 @@ from orgs.services.role_mappings import (
     memberships_apply_group_role_mappings,
     role_for_new_member,
 )
+from orgs.services.seeding import members_seed
 from orgs.services.users import user_get_or_create
 
 __all__ = [
@@ -71,6 +72,7 @@ __all__ = [
     "membership_reactivate",
     "membership_remove",
     "membership_update_profile",
+    "members_seed",
     "memberships_apply_group_role_mappings",
     "organization_create",
     "organization_update_settings",
