@@ -34,6 +34,7 @@ class Sample:
     ms: float
     status: int
     queries: int | None
+    cpu_ms: float | None = None
 
 
 @dataclass
@@ -82,11 +83,12 @@ class Client:
         if response.getheader("Connection", "").lower() == "close":
             self.conn.close()
         queries = response.getheader("X-Queries")
+        cpu = response.getheader("X-CPU-Ms")
         error = None
         if response.status != expect:
             error = f"{kind}: {method} {path} -> {response.status} {content[:200]!r}"
-        self.recorder.add(Sample(kind, ms, response.status, int(queries) if queries else None),
-                          error)
+        self.recorder.add(Sample(kind, ms, response.status, int(queries) if queries else None,
+                                 float(cpu) if cpu else None), error)
         return json.loads(content) if content and response.status < 300 else None
 
 
@@ -260,7 +262,8 @@ def floor(port: int, ids: list[str], clients: int, n: int = 4000) -> tuple[float
 
 def summary(recorder: Recorder, clients: int) -> dict[str, dict[str, float]]:
     """Per request kind: count, requests/s at ``clients`` concurrent clients (``clients`` /
-    mean latency: the rate the kind alone would be served at), p50, p95, SQL queries."""
+    mean latency: the rate the kind alone would be served at), p50, p95, SQL queries, and the
+    worker's median CPU time for one request."""
     by_kind: dict[str, list[Sample]] = defaultdict(list)
     for sample in recorder.samples:
         by_kind[sample.kind].append(sample)
@@ -268,11 +271,13 @@ def summary(recorder: Recorder, clients: int) -> dict[str, dict[str, float]]:
     for kind, samples in by_kind.items():
         ms = sorted(s.ms for s in samples)
         queries = [s.queries for s in samples if s.queries is not None]
+        cpu = [s.cpu_ms for s in samples if s.cpu_ms is not None]
         out[kind] = {
             "n": len(ms), "rps": clients * 1000 / statistics.fmean(ms),
             "p50": ms[len(ms) // 2], "p95": ms[min(len(ms) - 1, int(len(ms) * 0.95))],
             "queries": statistics.median(queries) if queries else float("nan"),
             "queries_max": max(queries) if queries else float("nan"),
+            "cpu_ms": statistics.median(cpu) if cpu else float("nan"),
         }
     return out
 

@@ -46,6 +46,10 @@ class Resource:
         """An unsaved object for a create, scoped to the caller's organization."""
         raise NotImplementedError
 
+    def write_target(self, pk: Any) -> Any:
+        """The object a PUT or PATCH of ``pk`` hands its adapter (``404`` when there is none)."""
+        return self.one(str(pk))
+
     def prepare(self, objs: list[Any], params: dict[str, Any]) -> None:
         """Load what rendering ``objs`` needs beyond the queryset, in a fixed number of
         queries for the whole page."""
@@ -158,6 +162,13 @@ class UserResource(Resource):
 
     def new(self) -> Any:
         return self.queryset().model(organization=self.scim.organization)
+
+    def write_target(self, pk: Any) -> Any:
+        """A member as an id only: the provisioning service reads it under its row lock
+        (and answers NotFound), so reading it here first would be a query for nothing."""
+        member = self.queryset().model(pk=pk, organization=self.scim.organization)
+        member._state.adding = False  # an existing member, for the adapter: an update
+        return member
 
     def prepare(self, objs: list[Any], params: dict[str, Any]) -> None:
         objs = [m for m in objs if not hasattr(m, "scim_groups")]  # known already

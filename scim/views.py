@@ -13,6 +13,7 @@ from typing import Any
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from orgs.exceptions import NotFound
 from scim.errors import ScimError, not_found
 from scim.http import ScimView
 from scim.listing import list_document, list_response, paging
@@ -114,12 +115,26 @@ class _ItemView(ScimView):
             pk = uuid.UUID(resource_id)
         except ValueError:
             raise not_found(self.resource, resource_id) from None
-        # Writes render only the reloaded object, so they load no members here.
+        # Writes answer with what the service wrote, so they load no members here.
         with_members = self.wants_members(params) if params else False
-        obj = self.queryset(with_members=with_members).filter(pk=pk).first()
-        if obj is None:
+        found = list(self.queryset(with_members=with_members).filter(pk=pk).order_by()[:1])
+        if not found:
             raise not_found(self.resource, resource_id)
-        return obj
+        return found[0]
+
+    def target(self, resource_id: str) -> Any:
+        """The resource a PUT or PATCH changes: read here, unless the service reads it
+        itself, under its lock (``write_target``)."""
+        try:
+            return self.write_target(uuid.UUID(resource_id))
+        except ValueError:
+            raise not_found(self.resource, resource_id) from None
+
+    def write(self, adapter: Any, resource_id: str) -> None:
+        try:
+            adapter.save()
+        except NotFound:  # the service found no such resource (or it was just deleted)
+            raise not_found(self.resource, resource_id) from None
 
     def get(self, request: Request, resource_id: str) -> Response:
         params = self.params(request.query_params)
@@ -129,15 +144,15 @@ class _ItemView(ScimView):
                         headers={"Location": self.adapter(obj).location})
 
     def put(self, request: Request, resource_id: str) -> Response:
-        adapter = self.adapter(self.one(resource_id))
+        adapter = self.adapter(self.target(resource_id))
         adapter.from_dict(self.body(request))
-        adapter.save()
+        self.write(adapter, resource_id)
         return self.respond(adapter.obj, self.params(request.query_params))
 
     def patch(self, request: Request, resource_id: str) -> Response:
-        adapter = self.adapter(self.one(resource_id))
+        adapter = self.adapter(self.target(resource_id))
         adapter.handle_operations(operations_of(self.body(request)))
-        adapter.save()
+        self.write(adapter, resource_id)
         return self.respond(adapter.obj, self.params(request.query_params))
 
     def delete(self, request: Request, resource_id: str) -> Response:

@@ -116,9 +116,10 @@ def scim_user_update(
     )
     # Lock first, then read in a statement of its own: PostgreSQL re-reads only the locked row
     # after a wait, so a profile joined into the locking query could be a stale one.
+    members = members.order_by()
     if not list(members.select_for_update().values_list("pk", flat=True)):
         raise NotFound(f"User {membership.pk} not found.")  # deleted by a concurrent request
-    m = members.select_related("organization", "user", "scim_profile").get()
+    m = members.select_related("organization", "scim_profile").get()
     old = idp_user_of(m)
     new = change(old)
     own = {
