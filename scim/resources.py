@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django_scim.utils import get_group_adapter, get_user_adapter
 from rest_framework.response import Response
 
+from orgs.models import Group, Membership
 from orgs.selectors import group_list, group_member_ids, membership_group_refs, membership_list
 from scim.errors import ScimError
 from scim.filters import apply_filter
@@ -161,12 +162,12 @@ class UserResource(Resource):
         return get_user_adapter()(obj, self.request)
 
     def new(self) -> Any:
-        return self.queryset().model(organization=self.scim.organization)
+        return Membership(organization=self.scim.organization)
 
     def write_target(self, pk: Any) -> Any:
         """A member as an id only: the provisioning service reads it under its row lock
         (and answers NotFound), so reading it here first would be a query for nothing."""
-        member = self.queryset().model(pk=pk, organization=self.scim.organization)
+        member = Membership(pk=pk, organization=self.scim.organization)
         member._state.adding = False  # an existing member, for the adapter: an update
         return member
 
@@ -199,7 +200,7 @@ class GroupResource(Resource):
         return get_group_adapter()(obj, self.request)
 
     def new(self) -> Any:
-        return self.queryset().model(organization=self.scim.organization)
+        return Group(organization=self.scim.organization)
 
     def prepare(self, objs: list[Any], params: dict[str, Any]) -> None:
         objs = [g for g in objs if not hasattr(g, "scim_member_ids")]  # known already

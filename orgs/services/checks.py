@@ -51,13 +51,13 @@ def check_idp_keys(
     organization, ignoring case (the constraints enforce it; this names the clash). One query,
     through the lookup keys' indexes, whatever the size of the organization."""
     clash = Q()
-    if user_name:
-        clash |= Q(user_name_key=fold(user_name)) & ~Q(scim_user_name="")
+    if user_name:  # a member added by hand has no userName of its own: its email is no clash
+        clash |= Q(user_name_key=fold(user_name), scim_user_name__gt="")
     if external_id:
         clash |= Q(external_id_key=fold(external_id))
     if not clash:
         return
-    members = Membership.objects.filter(clash, organization=organization)
+    members = Membership.objects.filter(clash, organization=organization).order_by()
     if exclude_pk is not None:
         members = members.exclude(pk=exclude_pk)
     found = list(members.values_list("scim_user_name", "user_name_key")[:2])

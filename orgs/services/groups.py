@@ -99,7 +99,7 @@ def _resolve_members(group: Group, ids: set[Any]) -> dict[Any, bool]:
     in_group = GroupMember.objects.filter(group=group, membership=OuterRef("pk"))
     found = dict(
         Membership.objects.filter(pk__in=ids, organization_id=group.organization_id)
-        .annotate(present=Exists(in_group)).values_list("pk", "present")
+        .annotate(present=Exists(in_group)).order_by().values_list("pk", "present")
     )
     missing = {str(i) for i in ids} - {str(i) for i in found}
     if missing:
@@ -121,7 +121,7 @@ def group_members_apply(
     and looked up in the group in one query, only the rows concerned are read (a replace reads
     the group's members), and the new rows go in one INSERT. The group's row lock orders
     concurrent changes, so what is read here is still true when the rows are written."""
-    members = GroupMember.objects.filter(group=group)
+    members = GroupMember.objects.filter(group=group).order_by()
     if replace is not None:
         wanted = set(_resolve_members(group, _ids(replace)))
         current = set(members.values_list("membership_id", flat=True))
