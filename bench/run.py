@@ -10,12 +10,14 @@ What it does, in order (nothing here is a test; it measures and prints):
 2. For each size: grows the organization to that many members with ``manage.py
    seed_scale`` (bulk inserts), and runs the workload (bench/workload.py) with ``--clients``
    concurrent clients against gunicorn (config/gunicorn.conf.py, ``--workers`` sync workers,
-   ``DEBUG=false``, PostgreSQL, the Redis cache of ``--cache-url``) on a free port, then the
-   floor view (``config.bench.floor``: one indexed SELECT on the same stack) in the same run.
+   ``DEBUG=false``, PostgreSQL, the Redis cache of ``--cache-url``) on a free port, with a
+   burst of the floor view (``config.bench.floor``: one indexed SELECT on the same stack)
+   after each phase, so workload and floor see the same machine.
 3. Prints, per request kind and size: requests/s, p50, p95 and the SQL queries the server
-   counted (``X-Queries``); the whole workload's requests/s and its ratio to the floor; the
-   RSS of each gunicorn worker (``/proc/<pid>/status``) through the run. ``--json`` also
-   writes the figures to a file.
+   counted (``X-Queries``) and the worker CPU one request took (``X-CPU-Ms``); the whole
+   workload's requests/s and its ratio to the floor's (also as a ratio of worker CPU per
+   request, which the machine's other load does not move); the RSS of each gunicorn worker
+   (``/proc/<pid>/status``) through the run. ``--json`` also writes the figures to a file.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from workload import Workload, floor, new_run_id, summary  # noqa: E402
+from workload import Workload, new_run_id, summary  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -128,7 +130,17 @@ def machine() -> str:
             f"Python {sys.version.split()[0]}, {pg}, load average {os.getloadavg()[0]:.2f}")
 
 
-def report(size: int, kinds: dict, total_rps: float, floor_rps: float, rss: dict) -> None:
+def cpu_ratio(work: Workload) -> float:
+    """The floor's mean worker CPU per request over the workload's: the requests/s ratio
+    as the workers' own CPU sees it, whatever else the machine is busy with."""
+    def mean(recorder: object) -> float:
+        cpu = [s.cpu_ms for s in recorder.samples if s.cpu_ms is not None]
+        return sum(cpu) / len(cpu)
+    return mean(work.floor_recorder) / mean(work.recorder)
+
+
+def report(size: int, kinds: dict, total_rps: float, floor_rps: float, cpu: float,
+           rss: dict) -> None:
     print(f"\n### {size:,} members\n")
     print("| request | n | req/s | p50 ms | p95 ms | SQL queries | worker CPU ms |")
     print("|---|---:|---:|---:|---:|---:|---:|")
@@ -139,7 +151,8 @@ def report(size: int, kinds: dict, total_rps: float, floor_rps: float, rss: dict
         print(f"| {kind} | {k['n']} | {k['rps']:.0f} | {k['p50']:.1f} | {k['p95']:.1f} | "
               f"{queries} | {k['cpu_ms']:.2f} |")
     print(f"\nWhole workload: {total_rps:.0f} requests/s; floor {floor_rps:.0f} requests/s; "
-          f"ratio {total_rps / floor_rps:.2f}x the floor.")
+          f"ratio {total_rps / floor_rps:.2f}x the floor (by worker CPU per request: "
+          f"{cpu:.2f}x).")
     print("Worker RSS (max so far): " + ", ".join(f"{kb / 1024:.0f} MB" for kb in rss.values()))
 
 
@@ -186,14 +199,16 @@ def main() -> None:
             if work.recorder.errors:
                 print(f"{len(work.recorder.errors)} requests failed, e.g.:",
                       *work.recorder.errors[:5], sep="\n  ")
-            floor_wall, floor_rec = floor(server.port, work.created, args.clients)
             total_rps = len(work.recorder.samples) / work.wall
-            floor_rps = len(floor_rec.samples) / floor_wall
-            kinds = summary(work.recorder, args.clients) | summary(floor_rec, args.clients)
+            floor_rps = len(work.floor_recorder.samples) / work.floor_wall
+            kinds = (summary(work.recorder, args.clients)
+                     | summary(work.floor_recorder, args.clients))
+            cpu = cpu_ratio(work)
             rss = {pid: kb for pid, kb in server.rss.items()}
-            report(size, kinds, total_rps, floor_rps, rss)
+            report(size, kinds, total_rps, floor_rps, cpu, rss)
             results["sizes"][size] = {"kinds": kinds, "workload_rps": total_rps,
-                                      "floor_rps": floor_rps, "errors": work.recorder.errors,
+                                      "floor_rps": floor_rps, "cpu_ratio": cpu,
+                                      "errors": work.recorder.errors,
                                       "worker_rss_kb": list(rss.values())}
     finally:
         if server is not None:
