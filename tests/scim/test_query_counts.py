@@ -197,3 +197,23 @@ def test_role_mappings_for_1000_members_cost_the_same_as_for_one(scim, org):
     assert one == thousand, (one, thousand)
     assert Membership.objects.filter(role=Role.ADMIN, organization=org).count() == 1001
     assert AuditEvent.objects.filter(action="scim.user.role_changed").count() == 1001
+
+
+def test_token_use_is_written_at_most_once_a_minute(scim, org, django_assert_num_queries):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from scim.models import ScimToken
+
+    miss = '/Users?filter=userName%20eq%20%22nobody%40example.com%22'
+    scim.get(miss)  # the first use records last_used_at
+    first = ScimToken.objects.get().last_used_at
+    for _ in range(3):  # a burst of calls: the token and the page each; no UPDATE
+        with django_assert_num_queries(2):
+            scim.get(miss)
+    assert ScimToken.objects.get().last_used_at == first
+    ScimToken.objects.update(last_used_at=timezone.now() - timedelta(seconds=61))
+    with django_assert_num_queries(3):  # a minute later: one UPDATE
+        scim.get(miss)
+    assert ScimToken.objects.get().last_used_at > first
