@@ -6,6 +6,7 @@ Every query is scoped to the token's organization (``self.scim``, set by the vie
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -14,7 +15,7 @@ from rest_framework.response import Response
 
 from orgs.models import Group, Membership
 from orgs.selectors import group_list, group_member_ids, membership_group_refs, membership_list
-from scim.errors import ScimError
+from scim.errors import ScimError, not_found
 from scim.filters import apply_filter
 from scim.listing import (
     Position,
@@ -46,6 +47,18 @@ class Resource:
     def new(self) -> Any:
         """An unsaved object for a create, scoped to the caller's organization."""
         raise NotImplementedError
+
+    def one(self, resource_id: str, params: dict[str, Any] | None = None) -> Any:
+        try:
+            pk = uuid.UUID(resource_id)
+        except ValueError:
+            raise not_found(self.resource, resource_id) from None
+        # Writes answer with what the service wrote, so they load no members here.
+        with_members = self.wants_members(params) if params else False
+        found = list(self.queryset(with_members=with_members).filter(pk=pk).order_by()[:1])
+        if not found:
+            raise not_found(self.resource, resource_id)
+        return found[0]
 
     def write_target(self, pk: Any) -> Any:
         """The object a PUT or PATCH of ``pk`` hands its adapter (``404`` when there is none)."""

@@ -110,18 +110,6 @@ class _ItemView(ScimView):
     allowed = ("GET", "PUT", "PATCH", "DELETE")
     refusals = {"POST": "POST is only allowed on the collection."}
 
-    def one(self, resource_id: str, params: dict[str, Any] | None = None) -> Any:
-        try:
-            pk = uuid.UUID(resource_id)
-        except ValueError:
-            raise not_found(self.resource, resource_id) from None
-        # Writes answer with what the service wrote, so they load no members here.
-        with_members = self.wants_members(params) if params else False
-        found = list(self.queryset(with_members=with_members).filter(pk=pk).order_by()[:1])
-        if not found:
-            raise not_found(self.resource, resource_id)
-        return found[0]
-
     def target(self, resource_id: str) -> Any:
         """The resource a PUT or PATCH changes: read here, unless the service reads it
         itself, under its lock (``write_target``)."""
