@@ -41,4 +41,4 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 bench: install
-	$(PY) bench/scim_bench.py
+	$(PY) bench/run.py

@@ -118,6 +118,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# The benchmark's floor view and per-response query counts (config/bench.py, `make bench`).
+# Never on by default, never in production.
+BENCH_FLOOR = env_bool("BENCH_FLOOR", False)
+if BENCH_FLOOR:
+    MIDDLEWARE.insert(0, "config.bench.QueryCountMiddleware")
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"

@@ -1,5 +1,6 @@
 """Root URL map; README.md's Layout section says what lives where."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -20,3 +21,7 @@ urlpatterns = [
 handler403 = "config.error_pages.permission_denied"
 handler404 = "config.error_pages.page_not_found"
 handler500 = "config.error_pages.server_error"
+if settings.BENCH_FLOOR:  # the benchmark's floor view (config/bench.py); off by default
+    from config.bench import floor
+
+    urlpatterns.append(path("bench/floor/", floor, name="bench-floor"))

@@ -1,8 +1,9 @@
 """The domain: users, organizations, memberships, groups and the audit log.
 
-Uniqueness rules are database constraints (functional ``Lower(...)`` unique constraints), so they
-hold on SQLite and PostgreSQL alike whatever writes the rows. Models hold no business rules:
-``orgs.services`` is the only writer.
+Uniqueness rules are database constraints, so they hold on SQLite and PostgreSQL alike whatever
+writes the rows. What an IdP looks members and groups up by is stored folded as well
+(``orgs.lookup_keys``): those lookups and the uniqueness constraints are plain indexed
+equalities. Models hold no business rules: ``orgs.services`` is the only writer.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
+from orgs.lookup_keys import LookupKeysModel, LookupKeysQuerySet
 from orgs.plans import Plan, plan_has_feature
+from orgs.text import fold
 
 
 class Role(models.TextChoices):
@@ -35,6 +39,11 @@ class MembershipSource(models.TextChoices):
     SSO = "sso", "SSO"
 
 
+def account_email_is(email: str) -> models.Q:
+    """Accounts whose email is ``email``, ignoring case, spelled as the unique constraint is
+    (``LOWER`` on both sides), so its index serves the lookup; ``email__iexact`` (``UPPER``)
+    would read every account."""
+    return models.Q(Exact(Lower("email"), Lower(models.Value(email))))
 class GroupSource(models.TextChoices):
     MANUAL = "manual", "Manual"
     SCIM = "scim", "SCIM"
@@ -46,7 +55,7 @@ class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def get_by_natural_key(self, username: str | None) -> User:
-        return self.get(email__iexact=username)
+        return self.get(account_email_is(username or ""))
 
     def _create(self, email: str, password: str | None, **extra: object) -> User:
         if not email:
@@ -148,14 +157,26 @@ class Organization(models.Model):
         return plan_has_feature(self.plan, feature)
 
 
-class Membership(models.Model):
+class Membership(LookupKeysModel):
     """A person in an organization, as that organization knows them. Its id is the SCIM User id.
 
     The email and names are this organization's (its IdP's or its admin's): they never touch
     the global account, so one organization's pushes can't change what another shows. ``user``
     is the account the person signs in with. A member provisioned by an IdP is an invitation
     (``user`` empty) until their first verified sign-in links it (``sso.services``).
+
+    The lookup keys: ``user_name_key`` is the userName as filters compare it (the SCIM
+    userName, or the email of a member added by hand), ``email_key`` the email and
+    ``external_id_key`` the externalId (NULL when there is none, so the unique constraint
+    leaves those rows alone), each ``orgs.text.fold``-ed.
     """
+
+    lookup_keys = {
+        "user_name_key": (("scim_user_name", "email"),
+                          lambda m: fold(m.scim_user_name or m.email)),
+        "email_key": (("email",), lambda m: fold(m.email)),
+        "external_id_key": (("external_id",), lambda m: fold(m.external_id) or None),
+    }
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(
@@ -181,6 +202,12 @@ class Membership(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Lookup keys (see the class docstring); text, as folding may lengthen a value.
+    user_name_key = models.TextField(editable=False, default="")
+    email_key = models.TextField(editable=False, default="")
+    external_id_key = models.TextField(editable=False, null=True)
+
+    objects = LookupKeysQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -188,22 +215,27 @@ class Membership(models.Model):
             models.UniqueConstraint(
                 fields=["organization", "user"], name="orgs_membership_org_user_unique"
             ),
+            # userName and externalId are unique per organization, ignoring case.
             models.UniqueConstraint(
-                "organization",
-                Lower("scim_user_name"),
+                fields=["organization", "user_name_key"],
                 condition=~models.Q(scim_user_name=""),
-                name="orgs_membership_org_scim_user_name_ci_unique",
+                name="orgs_membership_org_user_name_unique",
             ),
             models.UniqueConstraint(
-                "organization",
-                Lower("external_id"),
-                condition=~models.Q(external_id=""),
-                name="orgs_membership_org_external_id_ci_unique",
+                fields=["organization", "external_id_key"],
+                name="orgs_membership_org_external_id_unique",
             ),
         ]
         indexes = [
-            models.Index(fields=["organization", "created_at"]),
+            # Lists page in (created_at, id) order: by OFFSET on an index-only scan, or
+            # from a cursor.
+            models.Index(fields=["organization", "created_at", "id"],
+                         name="orgs_members_org_created_id"),
             models.Index(fields=["organization", "updated_at"]),
+            # userName eq (and the uniqueness check: same index), emails eq.
+            models.Index(fields=["organization", "user_name_key"],
+                         name="orgs_members_org_user_name"),
+            models.Index(fields=["organization", "email_key"], name="orgs_members_org_email"),
         ]
 
     def __str__(self) -> str:
@@ -213,8 +245,12 @@ class Membership(models.Model):
         return f"{self.given_name} {self.family_name}".strip()
 
 
-class Group(models.Model):
-    """A group of members in one organization. Its id is the SCIM Group id."""
+class Group(LookupKeysModel):
+    """A group of members in one organization. Its id is the SCIM Group id. ``display_name_key``
+    is the folded display name (``orgs.lookup_keys``): unique per organization, and what
+    ``displayName eq`` compares."""
+
+    lookup_keys = {"display_name_key": (("display_name",), lambda g: fold(g.display_name))}
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="groups")
@@ -225,17 +261,23 @@ class Group(models.Model):
     members = models.ManyToManyField(Membership, through="GroupMember", related_name="groups")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    display_name_key = models.TextField(editable=False, default="")
+
+    objects = LookupKeysQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                "organization", Lower("display_name"), name="orgs_group_org_name_ci_unique"
+                fields=["organization", "display_name_key"], name="orgs_group_org_name_unique"
             ),
         ]
         indexes = [
-            models.Index(fields=["organization", "created_at"]),
+            models.Index(fields=["organization", "created_at", "id"],
+                         name="orgs_groups_org_created_id"),
             models.Index(fields=["organization", "updated_at"]),
+            models.Index(fields=["organization", "external_id"],
+                         name="orgs_groups_org_external_id"),
         ]
 
     def __str__(self) -> str:

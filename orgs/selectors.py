@@ -10,15 +10,33 @@ from django.db.models import Prefetch, QuerySet
 from orgs.models import AuditEvent, Group, GroupMember, Membership, Organization
 
 
-def membership_list(*, organization: Organization) -> QuerySet[Membership]:
-    """Members in creation order, each with its groups in one extra query."""
-    return (
-        Membership.objects.filter(organization=organization)
-        .prefetch_related(
-            Prefetch("groups", queryset=Group.objects.only("id", "display_name"))
-        )
-        .order_by("created_at", "id")
+def _groups() -> Prefetch:
+    return Prefetch("groups", queryset=Group.objects.only("id", "display_name"))
+
+
+def membership_list(
+    *, organization: Organization, with_groups: bool = True
+) -> QuerySet[Membership]:
+    """Members in creation order, each with its groups in one extra query (``with_groups``)."""
+    qs = Membership.objects.filter(organization=organization).order_by("created_at", "id")
+    return qs.prefetch_related(_groups()) if with_groups else qs
+
+
+def membership_group_refs(*, memberships: list[Membership]) -> dict[object, list[tuple]]:
+    """Each member's groups as (group id, display name) pairs, in the groups' order, in one
+    query of bare values: a page of 100 members builds no Group instance and no related
+    manager (which cost more than the query)."""
+    refs: dict[object, list[tuple]] = {m.pk: [] for m in memberships}
+    if not refs:
+        return refs
+    rows = (
+        GroupMember.objects.filter(membership_id__in=list(refs))
+        .order_by("group__created_at", "group_id")
+        .values_list("membership_id", "group_id", "group__display_name")
     )
+    for membership_id, group_id, name in rows:
+        refs[membership_id].append((group_id, name))
+    return refs
 
 
 def group_list(*, organization: Organization, with_members: bool = True) -> QuerySet[Group]:

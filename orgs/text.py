@@ -47,3 +47,12 @@ def clean_for_column(value: str, model: type, column: str, *, field: str) -> str
     """``clean_text`` with the column's own length: the model is where a limit is written."""
     max_length = model._meta.get_field(column).max_length
     return clean_text(value, field=field, max_length=max_length)
+
+
+def fold(value: str) -> str:
+    """The one case fold for lookup keys: what userName, emails, externalId and displayName
+    are compared on, case-insensitively. Stored keys (``orgs.lookup_keys``) and the values a
+    filter or a uniqueness check compares with them both go through this function, so an
+    equality is a plain ``=`` on an indexed column, the same on SQLite and PostgreSQL (whose
+    own ``LOWER()`` differs by collation). SQLite's ``scim_fold`` (``scim.apps``) is this too."""
+    return value.lower()

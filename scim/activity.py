@@ -233,6 +233,13 @@ def _describe(event: AuditEvent, row: Row, members: dict[str, str]) -> None:
                     add(Change(key, _show(before.get(key)), _show(after.get(key))))
         else:
             add(Change(FIELD_LABELS.get(name, name), _show(before, name), _show(after, name)))
+    # A group's member changes, whichever event carries them (one event per IdP request: a
+    # create or a rename may add and remove members too).
+    for verb in ("added", "removed"):
+        names = [members.get(i, "a removed member") for i in data.get(verb, [])
+                 if action.startswith("scim.group.")]
+        if names:
+            row.notes.append(f"{verb.capitalize()}: {', '.join(sorted(names))}")
     if action == "scim.user.created":
         for name in ("email", "role", "status"):
             if name in data:
@@ -244,11 +251,6 @@ def _describe(event: AuditEvent, row: Row, members: dict[str, str]) -> None:
         add(Change("Role", _show(data.get("from"), "role"), _show(data.get("to"), "role")))
         if data.get("groups"):
             row.notes.append("Mapped from " + ", ".join(f"“{g}”" for g in data["groups"]))
-    elif action == "scim.group.members_changed":
-        for verb in ("added", "removed"):
-            names = [members.get(i, "a removed member") for i in data.get(verb, [])]
-            if names:
-                row.notes.append(f"{verb.capitalize()}: {', '.join(sorted(names))}")
     elif action in ("scim.user.deleted", "scim.group.deleted"):
         gone = data.get("email") or data.get("display_name")
         if gone:

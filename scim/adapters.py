@@ -73,8 +73,12 @@ class ScimUser(_Adapter):
         self._group_names: list[str] = []
         self._change: Callable[[IdpUser], IdpUser] | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, groups: list[tuple[Any, str]] | None = None) -> dict[str, Any]:
+        """The member; its groups are ``groups``, (id, display name) pairs, when given (a page
+        loads them at once: ``orgs.selectors.membership_group_refs``), else read here."""
         m = self.obj
+        if groups is None:
+            groups = [(g.pk, g.display_name) for g in m.groups.all()]
         state = user_state(idp_user_of(m))
         enterprise = state.pop(ENTERPRISE_SCHEMA)
         doc: dict[str, Any] = {
@@ -82,9 +86,10 @@ class ScimUser(_Adapter):
             "id": self.id,
         }
         doc |= {k: v for k, v in state.items() if v is not None}
+        groups_url = f"{base_url()}/Groups/"
         doc["groups"] = [
-            {"value": str(g.pk), "$ref": f"{base_url()}/Groups/{g.pk}", "display": g.display_name}
-            for g in m.groups.all()
+            {"value": str(pk), "$ref": f"{groups_url}{pk}", "display": name}
+            for pk, name in groups
         ]
         if enterprise:
             doc[ENTERPRISE_SCHEMA] = enterprise
@@ -233,6 +238,8 @@ class ScimGroup(_Adapter):
                 external_id=self._external_id or "", actor=actor,
                 member_ids=self._members.replace or (),
             )
+            if not self._members.replace:
+                self.obj.scim_member_ids = []  # created empty: nothing to read back
         else:
             self.obj = provisioning.scim_group_update(
                 group=self.obj, actor=actor, display_name=self._name,

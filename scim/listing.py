@@ -1,13 +1,19 @@
 """Lists and projections as RFC 7644 §3.4.2 describes them: pure functions, no database.
 
-``attributes``/``excludedAttributes`` (§3.4.2.5), ``startIndex``/``count`` paging (§3.4.2.4) and
-the ListResponse document. Shared by the resource views, ``/.search`` and the discovery lists.
+``attributes``/``excludedAttributes`` (§3.4.2.5), ``startIndex``/``count`` paging (§3.4.2.4),
+RFC 9865's cursors, and the ListResponse document. Shared by the resource views, ``/.search``
+and the discovery lists.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -135,6 +141,60 @@ def paging(source: dict[str, Any]) -> tuple[int, int]:
     return start, count
 
 
+def cursor_paging(source: dict[str, Any]) -> tuple[str, int]:
+    """The cursor and count of a cursor-paged request (RFC 9865 §2): the cursor is empty for
+    the first page; the count is capped at maxResults like startIndex paging's, and below 1
+    it is ``invalidCount`` (a cursor page cannot be empty)."""
+    if source.get("startIndex") not in (None, ""):
+        raise bad_request("Use either startIndex or cursor paging, not both.")
+    cursor = source.get("cursor")
+    if cursor is None:
+        cursor = ""
+    if not isinstance(cursor, str):
+        raise bad_request("cursor must be a string.", "invalidCursor")
+    count = int_param(source.get("count"), "count")
+    max_results = settings.SCIM_MAX_RESULTS
+    if count is not None and count < 1:
+        raise bad_request(f"count must be between 1 and {max_results}.", "invalidCount")
+    return cursor, max_results if count is None else min(count, max_results)
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a cursor page ends in the (created_at, id) order lists are kept in, and the
+    list's total when the walk began (later pages report it rather than count again)."""
+
+    created_at: datetime
+    pk: uuid.UUID
+    total: int
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def cursor_encode(resource: str, position: Position) -> str:
+    """An opaque cursor, in RFC 3986 unreserved characters (base64url without padding). It
+    holds a position only: no state is kept per cursor, so cursors never expire, and the
+    query that reads from it is scoped to the caller's organization like every other."""
+    micros = (position.created_at - _EPOCH) // timedelta(microseconds=1)
+    raw = f"{resource[0]}{micros}.{position.pk.hex}.{position.total}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def cursor_decode(resource: str, cursor: str) -> Position:
+    """The position a ``nextCursor`` we gave names; anything else is ``invalidCursor``."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        kind, micros, pk, total = raw[:1], *raw[1:].split(".")
+        if kind != resource[0] or not (micros + total).isdigit() or len(micros + total) > 30:
+            raise ValueError(raw)
+        return Position(_EPOCH + timedelta(microseconds=int(micros)), uuid.UUID(hex=pk),
+                        int(total))
+    except (ValueError, UnicodeDecodeError, binascii.Error, OverflowError):
+        raise bad_request("The cursor is not one this server gave: start again with an empty "
+                          "cursor and follow nextCursor.", "invalidCursor") from None
+
+
 def list_response(resources: list[dict[str, Any]], total: int, start: int) -> dict[str, Any]:
     return {
         "schemas": [LIST_RESPONSE],
@@ -148,3 +208,16 @@ def list_response(resources: list[dict[str, Any]], total: int, start: int) -> di
 def list_document(resources: list[dict[str, Any]]) -> dict[str, Any]:
     """A discovery list: everything on one page."""
     return list_response(resources, len(resources), 1)
+
+
+def cursor_list_response(
+    resources: list[dict[str, Any]], total: int, next_cursor: str | None
+) -> dict[str, Any]:
+    """A cursor-paged ListResponse (RFC 9865 §2): ``nextCursor`` on every page but the last."""
+    doc: dict[str, Any] = {
+        "schemas": [LIST_RESPONSE], "totalResults": total, "itemsPerPage": len(resources),
+    }
+    if next_cursor is not None:
+        doc["nextCursor"] = next_cursor
+    doc["Resources"] = resources
+    return doc

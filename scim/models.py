@@ -8,7 +8,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from orgs.lookup_keys import LookupKeysModel, LookupKeysQuerySet
 from orgs.models import Organization
+from orgs.text import fold
 
 
 class ScimTokenQuerySet(models.QuerySet):
@@ -71,7 +73,7 @@ class ScimToken(models.Model):
         return self.status == "active"
 
 
-class ScimUserProfile(models.Model):
+class ScimUserProfile(LookupKeysModel):
     """What the IdP says about a member that the domain model has no column for.
 
     The SCIM User schema we advertise includes ``displayName``, ``name.formatted``, the IdP's
@@ -80,7 +82,11 @@ class ScimUserProfile(models.Model):
     a SCIM client must read back what it wrote, so they are kept here, one row per
     SCIM-managed membership. The account's own email
     and names stay on ``orgs.User``. Written only by ``scim.services.scim_profile_update``.
+    ``display_name_key`` is the folded displayName (``orgs.lookup_keys``) that
+    ``displayName eq`` compares, through its index.
     """
+
+    lookup_keys = {"display_name_key": (("display_name",), lambda p: fold(p.display_name))}
 
     membership = models.OneToOneField(
         "orgs.Membership", on_delete=models.CASCADE, primary_key=True,
@@ -92,9 +98,13 @@ class ScimUserProfile(models.Model):
     # "phoneNumbers", "addresses" …) and the enterprise extension's dict.
     attributes = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    display_name_key = models.TextField(editable=False, default="")
+
+    objects = LookupKeysQuerySet.as_manager()
 
     class Meta:
         verbose_name = "SCIM user profile"
+        indexes = [models.Index(fields=["display_name_key"], name="scim_profile_display_name")]
 
     def __str__(self) -> str:
         return f"SCIM profile of {self.membership_id}"
@@ -152,3 +162,30 @@ class ScimRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} → {self.status}"
+class ScimUserEmail(models.Model):
+    """One address of a profile's ``emails`` list, folded: the index that makes
+    ``emails.value eq`` (and Entra's ``emails[type eq "work"].value eq``) a lookup.
+
+    A member whose profile keeps no list is known by its own email (``Membership.email_key``);
+    a member whose profile keeps one has a row here for each distinct address in it. Together
+    they name every member that *could* match an ``eq``; the filter then decides on those few
+    exactly as before (``scim.filters.emails``). Written only by the profile service, with the
+    list.
+    """
+
+    # Indexed by the unique constraint below, which starts with it.
+    membership = models.ForeignKey(
+        "orgs.Membership", on_delete=models.CASCADE, related_name="scim_emails", db_index=False
+    )
+    value_key = models.TextField()
+
+    class Meta:
+        verbose_name = "SCIM user email"
+        constraints = [
+            models.UniqueConstraint(fields=["membership", "value_key"],
+                                    name="scim_useremail_unique"),
+        ]
+        indexes = [models.Index(fields=["value_key"], name="scim_useremail_value")]
+
+    def __str__(self) -> str:
+        return f"{self.value_key} of {self.membership_id}"

@@ -160,6 +160,29 @@ def group_schema() -> dict[str, Any]:
     ])
 
 
+def _sub(name: str, kind: str, description: str, required: bool = False) -> dict[str, Any]:
+    return {"name": name, "type": kind, "multiValued": False, "description": description,
+            "required": required, "caseExact": False, "mutability": "readOnly",
+            "returned": "default", "uniqueness": "none"}
+
+
+# RFC 9865 §4: the ServiceProviderConfig attribute that advertises cursor paging.
+PAGINATION_ATTRIBUTE = {
+    "name": "pagination", "type": "complex", "multiValued": False,
+    "description": "Pagination configuration options (RFC 9865).", "required": False,
+    "mutability": "readOnly", "returned": "default", "uniqueness": "none",
+    "subAttributes": [
+        _sub("cursor", "boolean", "Whether cursor-based pagination is supported.", True),
+        _sub("index", "boolean", "Whether index-based pagination is supported.", True),
+        _sub("defaultPaginationMethod", "string",
+             "The pagination used when a request names none: cursor or index."),
+        _sub("defaultPageSize", "integer", "Results in a page when count is not given."),
+        _sub("maxPageSize", "integer", "The most results a page holds, whatever count asks."),
+        _sub("cursorTimeout", "integer", "Seconds a cursor stays valid between pages."),
+    ],
+}
+
+
 def _meta_schemas() -> list[dict[str, Any]]:
     """RFC 7643's schemas for the discovery resources themselves, as django-scim2 ships them."""
     wanted = {SPC_SCHEMA, RESOURCE_TYPE_SCHEMA, SCHEMA_SCHEMA}
@@ -173,6 +196,8 @@ def _meta_schemas() -> list[dict[str, Any]]:
             schema["meta"] = {
                 "resourceType": "Schema", "location": f"{base_url()}/Schemas/{schema['id']}",
             }
+            if schema["id"] == SPC_SCHEMA:
+                schema["attributes"] = [*schema["attributes"], PAGINATION_ATTRIBUTE]
             found.append(schema)
     return found
 
@@ -217,6 +242,12 @@ def service_provider_config() -> dict[str, Any]:
         "patch": {"supported": True},
         "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
         "filter": {"supported": True, "maxResults": settings.SCIM_MAX_RESULTS},
+        # RFC 9865: cursors as well as startIndex; cursors hold a position only and never
+        # expire (so no cursorTimeout).
+        "pagination": {
+            "cursor": True, "index": True, "defaultPaginationMethod": "index",
+            "defaultPageSize": settings.SCIM_MAX_RESULTS, "maxPageSize": settings.SCIM_MAX_RESULTS,
+        },
         "changePassword": {"supported": False},
         "sort": {"supported": False},
         "etag": {"supported": False},

@@ -63,7 +63,8 @@ def user_state(user: IdpUser) -> dict[str, Any]:
         "externalId": user.external_id or None,
         "name": name or None,
         "displayName": user.display_name or None,
-        **{key: copy.deepcopy(profile.get(key)) or None for key in PROFILE_ATTRIBUTES},
+        **{key: copy.deepcopy(value) if (value := profile.get(key)) else None
+           for key in PROFILE_ATTRIBUTES},
         "emails": emails or None,
         "active": user.active,
         ENTERPRISE_SCHEMA: copy.deepcopy(profile.get(ENTERPRISE_SCHEMA) or {}),

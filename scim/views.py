@@ -1,8 +1,8 @@
 """The /scim/v2/ endpoints, on the DRF pipeline of ``scim.http``.
 
-Every lookup is scoped to the token's organization. The views parse the protocol (paging,
-``attributes``, filters, search bodies) and hand bodies to the adapters, which record the change
-and apply it with one provisioning service call; rendering is the adapters' ``to_dict``.
+Every lookup is scoped to the token's organization. The views parse the protocol (search
+bodies, methods) and hand bodies to the adapters, which record the change and apply it with
+one provisioning service call; ``scim.resources`` queries, filters, pages and renders.
 """
 
 from __future__ import annotations
@@ -10,21 +10,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import QuerySet
-from django_scim.utils import get_group_adapter, get_user_adapter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from orgs.selectors import group_list, group_member_ids, membership_list
+from orgs.exceptions import NotFound
 from scim.errors import ScimError, not_found
-from scim.filters import apply_filter
 from scim.http import ScimView
-from scim.listing import attribute_names, list_document, list_response, paging, project
+from scim.listing import list_document, list_response, paging
 from scim.patch import operations_of
+from scim.resources import GroupResource, UserResource
 from scim.schemas import (
-    GROUP_SCHEMA,
     SEARCH_REQUEST,
-    USER_SCHEMA,
     all_schemas,
     resource_types,
     service_provider_config,
@@ -96,111 +92,6 @@ class NotImplementedView(_AnyMethodView):
 # --- Users and Groups ----------------------------------------------------------------------
 
 
-class _Resource:
-    """What the collection, item and search views of one resource type share."""
-
-    resource = ""
-    schema_id = ""
-
-    def queryset(self, *, with_members: bool = True) -> QuerySet:
-        raise NotImplementedError
-
-    def adapter(self, obj: Any) -> Any:
-        raise NotImplementedError
-
-    def new(self) -> Any:
-        """An unsaved object for a create, scoped to the caller's organization."""
-        raise NotImplementedError
-
-    def prepare(self, objs: list[Any], params: dict[str, Any]) -> None:
-        """Load what rendering ``objs`` needs beyond the queryset, in a fixed number of
-        queries for the whole page."""
-
-    def render(self, obj: Any, params: dict[str, Any]) -> dict[str, Any]:
-        return self.adapter(obj).to_dict()
-
-    def params(self, source: Any) -> dict[str, Any]:
-        attributes, excluded = source.get("attributes"), source.get("excludedAttributes")
-        if attributes and excluded:
-            raise ScimError(400, "Use either attributes or excludedAttributes, not both.",
-                            "invalidValue")
-        return {"attributes": attribute_names(attributes, self.schema_id),
-                "excluded": attribute_names(excluded, self.schema_id)}
-
-    def wants_members(self, params: dict[str, Any]) -> bool:
-        if params["attributes"]:
-            return any(top.lower() == "members" for top, _ in params["attributes"])
-        return not any(top.lower() == "members" and sub is None for top, sub in params["excluded"])
-
-    def filtered(self, source: Any, params: dict[str, Any]) -> QuerySet:
-        qs = self.queryset(with_members=self.wants_members(params))
-        text = source.get("filter")
-        if text is not None:
-            if not isinstance(text, str):
-                raise ScimError(400, "filter must be a string.", "invalidFilter")
-            qs = apply_filter(qs, text, self.resource)
-        return qs
-
-    def page(self, qs: QuerySet, params: dict[str, Any], offset: int, count: int) -> list:
-        objs = list(qs[offset:offset + count]) if count > 0 else []
-        self.prepare(objs, params)
-        return [project(self.render(obj, params), params["attributes"], params["excluded"])
-                for obj in objs]
-
-    def listing(self, source: Any) -> dict[str, Any]:
-        params = self.params(source)
-        start, count = paging(source)
-        qs = self.filtered(source, params)
-        return list_response(self.page(qs, params, start - 1, count), qs.count(), start)
-
-    def respond(self, obj: Any, params: dict[str, Any], status: int = 200) -> Response:
-        obj = self.queryset(with_members=True).get(pk=obj.pk)  # as written, for the answer
-        self.prepare([obj], params)
-        doc = project(self.render(obj, params), params["attributes"], params["excluded"])
-        return Response(doc, status=status, headers={"Location": self.adapter(obj).location})
-
-
-class _UserResource(_Resource):
-    resource = "User"
-    schema_id = USER_SCHEMA
-
-    def queryset(self, *, with_members: bool = True) -> QuerySet:
-        return membership_list(organization=self.scim.organization).select_related(
-            "scim_profile"
-        )
-
-    def adapter(self, obj: Any) -> Any:
-        return get_user_adapter()(obj, self.request)
-
-    def new(self) -> Any:
-        return self.queryset().model(organization=self.scim.organization)
-
-
-class _GroupResource(_Resource):
-    resource = "Group"
-    schema_id = GROUP_SCHEMA
-
-    def queryset(self, *, with_members: bool = True) -> QuerySet:
-        # Members are loaded per page by ``prepare`` as bare id pairs: a page of 100 groups of
-        # 500 members is 50,000 rows, too many to build model instances for.
-        return group_list(organization=self.scim.organization, with_members=False)
-
-    def adapter(self, obj: Any) -> Any:
-        return get_group_adapter()(obj, self.request)
-
-    def new(self) -> Any:
-        return self.queryset().model(organization=self.scim.organization)
-
-    def prepare(self, objs: list[Any], params: dict[str, Any]) -> None:
-        if objs and self.wants_members(params):
-            member_ids = group_member_ids(groups=objs)
-            for group in objs:
-                group.scim_member_ids = member_ids[group.pk]
-
-    def render(self, obj: Any, params: dict[str, Any]) -> dict[str, Any]:
-        return self.adapter(obj).to_dict(member_ids=getattr(obj, "scim_member_ids", None))
-
-
 class _CollectionView(ScimView):
     allowed = ("GET", "POST")
     refusals = {m: f"{m} needs a resource id." for m in ("PUT", "PATCH", "DELETE")}
@@ -219,35 +110,37 @@ class _ItemView(ScimView):
     allowed = ("GET", "PUT", "PATCH", "DELETE")
     refusals = {"POST": "POST is only allowed on the collection."}
 
-    def one(self, resource_id: str, params: dict[str, Any] | None = None) -> Any:
+    def target(self, resource_id: str) -> Any:
+        """The resource a PUT or PATCH changes: read here, unless the service reads it
+        itself, under its lock (``write_target``)."""
         try:
-            pk = uuid.UUID(resource_id)
+            return self.write_target(uuid.UUID(resource_id))
         except ValueError:
             raise not_found(self.resource, resource_id) from None
-        # Writes render only the reloaded object, so they load no members here.
-        with_members = self.wants_members(params) if params else False
-        obj = self.queryset(with_members=with_members).filter(pk=pk).first()
-        if obj is None:
-            raise not_found(self.resource, resource_id)
-        return obj
+
+    def write(self, adapter: Any, resource_id: str) -> None:
+        try:
+            adapter.save()
+        except NotFound:  # the service found no such resource (or it was just deleted)
+            raise not_found(self.resource, resource_id) from None
 
     def get(self, request: Request, resource_id: str) -> Response:
         params = self.params(request.query_params)
         obj = self.one(resource_id, params)
         self.prepare([obj], params)
-        doc = project(self.render(obj, params), params["attributes"], params["excluded"])
-        return Response(doc, headers={"Location": self.adapter(obj).location})
+        return Response(self.document(obj, params),
+                        headers={"Location": self.adapter(obj).location})
 
     def put(self, request: Request, resource_id: str) -> Response:
-        adapter = self.adapter(self.one(resource_id))
+        adapter = self.adapter(self.target(resource_id))
         adapter.from_dict(self.body(request))
-        adapter.save()
+        self.write(adapter, resource_id)
         return self.respond(adapter.obj, self.params(request.query_params))
 
     def patch(self, request: Request, resource_id: str) -> Response:
-        adapter = self.adapter(self.one(resource_id))
+        adapter = self.adapter(self.target(resource_id))
         adapter.handle_operations(operations_of(self.body(request)))
-        adapter.save()
+        self.write(adapter, resource_id)
         return self.respond(adapter.obj, self.params(request.query_params))
 
     def delete(self, request: Request, resource_id: str) -> Response:
@@ -273,27 +166,27 @@ class _SearchView(ScimView):
         return Response(self.listing(search_body(self, request)))
 
 
-class UsersView(_UserResource, _CollectionView):
+class UsersView(UserResource, _CollectionView):
     pass
 
 
-class UserView(_UserResource, _ItemView):
+class UserView(UserResource, _ItemView):
     pass
 
 
-class UsersSearchView(_UserResource, _SearchView):
+class UsersSearchView(UserResource, _SearchView):
     pass
 
 
-class GroupsView(_GroupResource, _CollectionView):
+class GroupsView(GroupResource, _CollectionView):
     pass
 
 
-class GroupView(_GroupResource, _ItemView):
+class GroupView(GroupResource, _ItemView):
     pass
 
 
-class GroupsSearchView(_GroupResource, _SearchView):
+class GroupsSearchView(GroupResource, _SearchView):
     pass
 
 
@@ -302,16 +195,21 @@ class RootSearchView(ScimView):
 
     A filter naming an attribute only one resource type has matches nothing of the other; a
     filter neither type understands is ``invalidFilter``. Cost: a count and a page per type.
+    Cursors (RFC 9865) are per resource type, so this list pages by startIndex only.
     """
 
     allowed = ("POST",)
 
     def post(self, request: Request) -> Response:
         body = search_body(self, request)
+        if "cursor" in body:
+            raise ScimError(400, "Cursor paging is offered on /Users and /Groups (and their "
+                            "/.search); /.search across both pages with startIndex.",
+                            "invalidCursor")
         start, count = paging(body)
         parts = []
         refusal: ScimError | None = None
-        for resource_class in (_UserResource, _GroupResource):
+        for resource_class in (UserResource, GroupResource):
             resource = resource_class()
             resource.request, resource.scim = request, self.scim
             params = resource.params(body)

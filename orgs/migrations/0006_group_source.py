@@ -16,7 +16,7 @@ def mark_pushed_groups(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("orgs", "0004_scim_rate_budget"),
+        ("orgs", "0005_lookup_keys"),
     ]
 
     operations = [

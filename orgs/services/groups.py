@@ -1,11 +1,20 @@
-"""Groups of members and their membership changes."""
+"""Groups of members and their membership changes.
+
+The ``group_insert``/``group_apply``/``group_members_apply`` functions hold the rules and the
+writes; they run inside a caller's transaction (the caller locks the group with
+``group_lock``) and record nothing, for a service that writes one audit event for its whole
+change (``scim.services.provisioning``). The ``group_*`` services below them own their
+transaction and audit each change.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 
 from orgs.audit import Actor, audit_record
 from orgs.exceptions import (
@@ -24,16 +33,118 @@ from orgs.services.checks import guard_idp_owned
 from orgs.services.updates import model_update
 
 
-def _check_display_name(organization: Organization, name: str, exclude_pk: Any = None) -> str:
+def _clean_display_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
         raise InvalidInput("A group needs a display name.")
-    clash = Group.objects.filter(organization=organization, display_name__iexact=name)
-    if exclude_pk is not None:
-        clash = clash.exclude(pk=exclude_pk)
-    if clash.exists():
-        raise AlreadyExists(f"A group named {name!r} already exists in {organization.name}.")
     return name
+
+
+def _name_taken(name: str, organization: Organization) -> AlreadyExists:
+    """The unique constraint on the folded name decided (through its index, with no query
+    beforehand): a group of that name, ignoring case, exists in the organization."""
+    return AlreadyExists(f"A group named {name!r} already exists in {organization.name}.")
+
+
+def group_insert(
+    *, organization: Organization, display_name: str, external_id: str = "",
+    source: str = GroupSource.MANUAL,
+) -> Group:
+    """Create a group inside the caller's transaction; an error aborts it."""
+    name = _clean_display_name(display_name)
+    group = Group(organization=organization, display_name=name, external_id=external_id or "",
+                  source=source)
+    try:
+        group.save(force_insert=True)
+    except IntegrityError as exc:
+        raise _name_taken(name, organization) from exc
+    return group
+
+
+def group_lock(group: Group) -> Group:
+    return Group.objects.select_for_update().select_related("organization").get(pk=group.pk)
+
+
+def group_apply(
+    group: Group, *, display_name: str | None = None, external_id: str | None = None,
+    touch: bool = False,
+) -> dict[str, list[Any]]:
+    """Rename a locked group or change its externalId, in one UPDATE (``touch``: stamp
+    ``updated_at`` even so, its members changed). Returns ``{field: [before, after]}``."""
+    data: dict[str, str] = {}
+    if display_name is not None and display_name.strip() != group.display_name:
+        data["display_name"] = _clean_display_name(display_name)
+    if external_id is not None:
+        data["external_id"] = external_id
+    try:
+        return model_update(group, data, touch=touch)
+    except IntegrityError as exc:
+        raise _name_taken(data.get("display_name", ""), group.organization) from exc
+
+
+def _ids(memberships: Iterable[Membership | Any]) -> set[Any]:
+    return {m.pk if isinstance(m, Membership) else m for m in memberships}
+
+
+def _uuids(ids: set[Any]) -> set[uuid.UUID]:
+    """The ids that can name a member (a membership id is a UUID); the rest name nobody."""
+    out = set()
+    for value in ids:
+        try:
+            out.add(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return out
+
+
+def _resolve_members(group: Group, ids: set[Any]) -> dict[Any, bool]:
+    """Membership ids, all checked to belong to the group's organization, each with whether
+    it is in the group already: one query, whatever the number of ids."""
+    if not ids:
+        return {}
+    in_group = GroupMember.objects.filter(group=group, membership=OuterRef("pk"))
+    found = dict(
+        Membership.objects.filter(pk__in=ids, organization_id=group.organization_id)
+        .annotate(present=Exists(in_group)).order_by().values_list("pk", "present")
+    )
+    missing = {str(i) for i in ids} - {str(i) for i in found}
+    if missing:
+        raise CrossOrganizationError(
+            f"Not members of {group.organization.name}: {', '.join(sorted(missing))}."
+        )
+    return found
+
+
+def group_members_apply(
+    group: Group, *, add: Iterable[Membership | Any] = (), remove: Iterable[Membership | Any] = (),
+    replace: Iterable[Membership | Any] | None = None,
+) -> tuple[set[Any], set[Any]]:
+    """Change a locked group's members: ``replace`` makes them exactly that list, else ``add``
+    and ``remove`` are applied (idempotent: adding a member twice or removing an absent one
+    changes nothing). Returns the membership ids actually added and removed.
+
+    A constant number of queries whatever the number of members: the ids to add are checked
+    and looked up in the group in one query, only the rows concerned are read (a replace reads
+    the group's members), and the new rows go in one INSERT. The group's row lock orders
+    concurrent changes, so what is read here is still true when the rows are written."""
+    members = GroupMember.objects.filter(group=group).order_by()
+    if replace is not None:
+        wanted = set(_resolve_members(group, _ids(replace)))
+        current = set(members.values_list("membership_id", flat=True))
+        to_add, removed = wanted - current, current - wanted
+    else:
+        to_add = {pk for pk, present in _resolve_members(group, _ids(add)).items()
+                  if not present}
+        to_remove = _uuids(_ids(remove))
+        removed = set(members.filter(membership_id__in=to_remove).values_list(
+            "membership_id", flat=True)) if to_remove else set()
+    if removed:
+        members.filter(membership_id__in=removed).delete()
+    if to_add:
+        GroupMember.objects.bulk_create(
+            [GroupMember(group=group, membership_id=i) for i in to_add], ignore_conflicts=True
+        )
+    return to_add, removed
 
 
 @transaction.atomic
@@ -46,15 +157,8 @@ def group_create(
     source: str = GroupSource.MANUAL,
     action: str = "group.created",
 ) -> Group:
-    name = _check_display_name(organization, display_name)
-    try:
-        with transaction.atomic():
-            group = Group.objects.create(
-                organization=organization, display_name=name, external_id=external_id or "",
-                source=source,
-            )
-    except IntegrityError as exc:
-        raise AlreadyExists(f"A group named {name!r} already exists.") from exc
+    group = group_insert(organization=organization, display_name=display_name,
+                         external_id=external_id, source=source)
     audit_record(organization=organization, actor=actor, action=action, target=group)
     return group
 
@@ -68,32 +172,21 @@ def group_update(
     external_id: str | None = None,
     action: str = "group.updated",
 ) -> Group:
-    g = Group.objects.select_for_update().select_related("organization").get(pk=group.pk)
-    data: dict[str, str] = {}
+    g = group_lock(group)
     if display_name is not None and display_name.strip() != g.display_name:
         guard_idp_owned(g, actor, what=f"the name of the group “{g.display_name}”",
                         where="Rename it in Okta (Push Groups).")
-        data["display_name"] = _check_display_name(g.organization, display_name, exclude_pk=g.pk)
-    if external_id is not None:
-        data["external_id"] = external_id
-    try:
-        with transaction.atomic():
-            changes = model_update(g, data)
-    except IntegrityError as exc:
-        raise AlreadyExists(f"A group named {data['display_name']!r} already exists.") from exc
-    if not changes:
-        return g
-    audit_record(
-        organization=g.organization, actor=actor, action=action, target=g,
-        data={"changes": changes},
-    )
+    changes = group_apply(g, display_name=display_name, external_id=external_id)
+    if changes:
+        audit_record(organization=g.organization, actor=actor, action=action, target=g,
+                     data={"changes": changes})
     return g
 
 
 @transaction.atomic
 def group_delete(*, group: Group, actor: Actor, action: str = "group.deleted") -> None:
     """Delete a group; its members stay in the organization."""
-    g = Group.objects.select_for_update().select_related("organization").get(pk=group.pk)
+    g = group_lock(group)
     audit_record(
         organization=g.organization, actor=actor, action=action, target=g,
         data={"display_name": g.display_name},
@@ -101,25 +194,20 @@ def group_delete(*, group: Group, actor: Actor, action: str = "group.deleted") -
     g.delete()
 
 
-def _resolve_members(group: Group, memberships: Iterable[Membership | Any]) -> set[Any]:
-    """Membership ids, all checked to belong to the group's organization."""
-    ids = {m.pk if isinstance(m, Membership) else m for m in memberships}
-    if not ids:
-        return set()
-    found = set(
-        Membership.objects.filter(pk__in=ids, organization_id=group.organization_id)
-        .values_list("pk", flat=True)
-    )
-    missing = {str(i) for i in ids} - {str(i) for i in found}
-    if missing:
-        raise CrossOrganizationError(
-            f"Not members of {group.organization.name}: {', '.join(sorted(missing))}."
-        )
-    return found
+def members_changed_data(added: set[Any], removed: set[Any]) -> dict[str, list[str]]:
+    """What an audit event says about a change of a group's members."""
+    return {"added": sorted(map(str, added)), "removed": sorted(map(str, removed))}
 
 
-def _lock_group(group: Group) -> Group:
-    return Group.objects.select_for_update().select_related("organization").get(pk=group.pk)
+def _change_members(group: Group, actor: Actor, action: str, **change: Any) -> tuple[set, set]:
+    g = group_lock(group)
+    added, removed = group_members_apply(g, **change)
+    if added or removed:
+        # A membership change is a change of the group: SCIM's meta.lastModified follows it.
+        group_apply(g, touch=True)
+        audit_record(organization=g.organization, actor=actor, action=action, target=g,
+                     data=members_changed_data(added, removed))
+    return added, removed
 
 
 @transaction.atomic
@@ -136,27 +224,7 @@ def group_change_members(
 
     Returns the membership ids actually added and removed.
     """
-    g = _lock_group(group)
-    to_add = _resolve_members(g, add)
-    to_remove = {m.pk if isinstance(m, Membership) else m for m in remove}
-    current = set(GroupMember.objects.filter(group=g).values_list("membership_id", flat=True))
-    to_remove_str = {str(i) for i in to_remove}
-    removed = {i for i in current if str(i) in to_remove_str}
-    added = to_add - current - removed
-    if removed:
-        GroupMember.objects.filter(group=g, membership_id__in=removed).delete()
-    if added:
-        GroupMember.objects.bulk_create(
-            [GroupMember(group=g, membership_id=i) for i in added], ignore_conflicts=True
-        )
-    if added or removed:
-        # A membership change is a change of the group: SCIM's meta.lastModified follows it.
-        g.save(update_fields=["updated_at"])
-        audit_record(
-            organization=g.organization, actor=actor, action=action, target=g,
-            data={"added": sorted(map(str, added)), "removed": sorted(map(str, removed))},
-        )
-    return added, removed
+    return _change_members(group, actor, action, add=add, remove=remove)
 
 
 @transaction.atomic
@@ -168,9 +236,4 @@ def group_set_members(
     action: str = "group.members_changed",
 ) -> tuple[set[Any], set[Any]]:
     """Make the group's members exactly ``memberships`` (a full replace, as Okta's PUT)."""
-    g = _lock_group(group)
-    wanted = _resolve_members(g, memberships)
-    current = set(GroupMember.objects.filter(group=g).values_list("membership_id", flat=True))
-    return group_change_members(
-        group=g, actor=actor, add=wanted - current, remove=current - wanted, action=action
-    )
+    return _change_members(group, actor, action, replace=memberships)

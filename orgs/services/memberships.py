@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -34,6 +35,7 @@ from orgs.services.checks import (
 from orgs.services.invitations import invitation_enqueue
 from orgs.services.updates import model_update
 from orgs.services.users import user_get_or_create
+from orgs.text import fold
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,72 @@ def account_claimable(account: User, organization: Organization) -> bool:
     must prove they hold it first (``sso.services``): an organization must never take over
     an account that another organization verified."""
     return not account.memberships.exclude(organization=organization).exists()
+
+
+def membership_insert(
+    *,
+    organization: Organization,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    role: str | None = None,
+    source: str = MembershipSource.MANUAL,
+    status: str = MembershipStatus.INVITED,
+    scim_user_name: str = "",
+    external_id: str = "",
+    is_active: bool = True,
+    send_invitation: bool = True,
+    link_account: bool = True,
+) -> Membership:
+    """``membership_add`` without its transaction and its audit event: for a service that owns
+    the transaction (any error here must abort it) and records one event for the whole change
+    (``scim.services.provisioning``). The rules are all here; see ``membership_add``."""
+    role = check_role(role or organization.default_role)
+    email = clean_email(email)
+    first_name = clean_name(first_name, "first name")
+    last_name = clean_name(last_name, "last name")
+    scim_user_name = clean_user_name(scim_user_name)
+    external_id = clean_external_id(external_id)
+    check_idp_keys(organization, user_name=scim_user_name, external_id=external_id)
+    user = None
+    if source != MembershipSource.SCIM and Membership.objects.filter(
+        organization=organization, email_key=fold(email)
+    ).exists():
+        raise AlreadyExists(f"{email} is already a member of {organization.name}.")
+    if link_account and source != MembershipSource.SCIM:
+        account = user_get_or_create(email=email, first_name=first_name, last_name=last_name)
+        if account_claimable(account, organization):
+            user = account
+        if user is not None and Membership.objects.filter(
+            organization=organization, user=user
+        ).exists():
+            raise AlreadyExists(f"{email} is already a member of {organization.name}.")
+    membership = Membership(
+        organization=organization, user=user, email=email, given_name=first_name,
+        family_name=last_name, role=role, status=status, source=source,
+        scim_user_name=scim_user_name, external_id=external_id, is_active=is_active,
+        linked_at=timezone.now() if user is not None else None,
+    )
+    try:
+        # No savepoint of its own: the error aborts the caller's transaction (or the
+        # savepoint of membership_add's atomic), which is what a clash must do.
+        membership.save(force_insert=True)
+    except IntegrityError as exc:  # a concurrent create won the race
+        raise AlreadyExists(
+            f"{scim_user_name or email} is already a member of {organization.name}."
+        ) from exc
+    if send_invitation and status == MembershipStatus.INVITED:
+        # Sent by a background job once the membership is committed (orgs/services/invitations.py).
+        transaction.on_commit(
+            lambda: invitation_enqueue(membership_id=membership.pk), robust=True
+        )
+    return membership
+
+
+def membership_added_data(membership: Membership) -> dict[str, Any]:
+    """What the audit event of an add says about the new member."""
+    return {"email": membership.email, "role": membership.role, "source": membership.source,
+            "status": membership.status, "linked": membership.user_id is not None}
 
 
 @transaction.atomic
@@ -72,48 +140,14 @@ def membership_add(
     invitation that the person's first verified sign-in links. Members are unique by the IdP's
     userName and externalId; people added by hand also by email.
     """
-    role = check_role(role or organization.default_role)
-    email = clean_email(email)
-    first_name = clean_name(first_name, "first name")
-    last_name = clean_name(last_name, "last name")
-    scim_user_name = clean_user_name(scim_user_name)
-    external_id = clean_external_id(external_id)
-    check_idp_keys(organization, user_name=scim_user_name, external_id=external_id)
-    user = None
-    if source != MembershipSource.SCIM and Membership.objects.filter(
-        organization=organization, email__iexact=email
-    ).exists():
-        raise AlreadyExists(f"{email} is already a member of {organization.name}.")
-    if link_account and source != MembershipSource.SCIM:
-        account = user_get_or_create(email=email, first_name=first_name, last_name=last_name)
-        if account_claimable(account, organization):
-            user = account
-        if user is not None and Membership.objects.filter(
-            organization=organization, user=user
-        ).exists():
-            raise AlreadyExists(f"{email} is already a member of {organization.name}.")
-    try:
-        with transaction.atomic():
-            membership = Membership.objects.create(
-                organization=organization, user=user, email=email, given_name=first_name,
-                family_name=last_name, role=role, status=status, source=source,
-                scim_user_name=scim_user_name, external_id=external_id, is_active=is_active,
-                linked_at=timezone.now() if user is not None else None,
-            )
-    except IntegrityError as exc:  # a concurrent create won the race
-        raise AlreadyExists(
-            f"{scim_user_name or email} is already a member of {organization.name}."
-        ) from exc
-    audit_record(
-        organization=organization, actor=actor, action=action, target=membership,
-        data={"email": email, "role": role, "source": source, "status": status,
-              "linked": user is not None},
+    membership = membership_insert(
+        organization=organization, email=email, first_name=first_name, last_name=last_name,
+        role=role, source=source, status=status, scim_user_name=scim_user_name,
+        external_id=external_id, is_active=is_active, send_invitation=send_invitation,
+        link_account=link_account,
     )
-    if send_invitation and status == MembershipStatus.INVITED:
-        # Sent by a background job once the membership is committed (orgs/services/invitations.py).
-        transaction.on_commit(
-            lambda: invitation_enqueue(membership_id=membership.pk), robust=True
-        )
+    audit_record(organization=organization, actor=actor, action=action, target=membership,
+                 data=membership_added_data(membership))
     return membership
 
 
@@ -139,6 +173,45 @@ def membership_link_account(*, membership: Membership, user: User, actor: Actor)
     return m
 
 
+def membership_apply(
+    membership: Membership,
+    *,
+    email: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    scim_user_name: str | None = None,
+    external_id: str | None = None,
+    is_active: bool | None = None,
+    touch: bool = False,
+) -> dict[str, list[Any]]:
+    """Write what changed of a member the caller has locked (``lock_membership``), in one
+    UPDATE, and return it as ``{field: [before, after]}``. ``None`` leaves a field as it is.
+    The rules of ``membership_update_profile`` apply; there is no transaction, lock or audit
+    event here, for a caller that records one event for its whole change. ``touch`` stamps
+    ``updated_at`` even when no field changed (the member's SCIM profile did)."""
+    m = membership
+    new: dict[str, Any] = {}
+    if email is not None:
+        new["email"] = clean_email(email)
+    if first_name is not None:
+        new["given_name"] = clean_name(first_name, "first name")
+    if last_name is not None:
+        new["family_name"] = clean_name(last_name, "last name")
+    if scim_user_name is not None:
+        new["scim_user_name"] = clean_user_name(scim_user_name)
+    if external_id is not None:
+        new["external_id"] = clean_external_id(external_id)
+    if is_active is not None:
+        new["is_active"] = is_active
+    moved = {k: v for k, v in new.items() if getattr(m, k) != v}
+    check_idp_keys(m.organization, exclude_pk=m.pk, user_name=moved.get("scim_user_name", ""),
+                   external_id=moved.get("external_id", ""))
+    try:
+        return model_update(m, new, touch=touch)
+    except IntegrityError as exc:  # a concurrent change took the same userName/externalId
+        raise AlreadyExists("userName or externalId is already used in this org.") from exc
+
+
 @transaction.atomic
 def membership_update_profile(
     *,
@@ -155,34 +228,16 @@ def membership_update_profile(
     logged. The linked account is never touched (it may belong to other organizations), and
     a changed email or userName never moves the membership to another account."""
     m = lock_membership(membership)
-    new: dict[str, str] = {}
-    if email is not None:
-        new["email"] = clean_email(email)
-    if first_name is not None:
-        new["given_name"] = clean_name(first_name, "first name")
-    if last_name is not None:
-        new["family_name"] = clean_name(last_name, "last name")
-    if scim_user_name is not None:
-        new["scim_user_name"] = clean_user_name(scim_user_name)
-    if external_id is not None:
-        new["external_id"] = clean_external_id(external_id)
-    moved = {k: v for k, v in new.items() if getattr(m, k) != v}
-    if moved:
+    asked = {"email": email, "given_name": first_name, "family_name": last_name,
+             "scim_user_name": scim_user_name, "external_id": external_id}
+    if any(v is not None and v != getattr(m, f) for f, v in asked.items()):
         guard_idp_owned(m, actor, what=f"the profile of {m.email} (userName, names, emails)",
                         where="Change them in Okta.")
-    check_idp_keys(m.organization, exclude_pk=m.pk, user_name=moved.get("scim_user_name", ""),
-                   external_id=moved.get("external_id", ""))
-    try:
-        with transaction.atomic():
-            changes = model_update(m, new)
-    except IntegrityError as exc:  # a concurrent change took the same userName/externalId
-        raise AlreadyExists("userName or externalId is already used in this org.") from exc
-    if not changes:
-        return m
-    audit_record(
-        organization=m.organization, actor=actor, action=action, target=m,
-        data={"changes": changes},
-    )
+    changes = membership_apply(m, email=email, first_name=first_name, last_name=last_name,
+                               scim_user_name=scim_user_name, external_id=external_id)
+    if changes:
+        audit_record(organization=m.organization, actor=actor, action=action, target=m,
+                     data={"changes": changes})
     return m
 
 
@@ -219,8 +274,8 @@ def membership_deactivate(
     guard_idp_owned(m, actor, what=f"whether {m.email} is active (SCIM's active)",
                     where="Deactivate them in Okta (unassign the Roster app); access then stops "
                           "at once.")
-    model_update(m, {"is_active": False})
-    audit_record(organization=m.organization, actor=actor, action=action, target=m)
+    if membership_apply(m, is_active=False):
+        audit_record(organization=m.organization, actor=actor, action=action, target=m)
     return m
 
 
@@ -233,8 +288,8 @@ def membership_reactivate(
         return m
     guard_idp_owned(m, actor, what=f"whether {m.email} is active (SCIM's active)",
                     where="Reactivate them in Okta (assign the Roster app again).")
-    model_update(m, {"is_active": True})
-    audit_record(organization=m.organization, actor=actor, action=action, target=m)
+    if membership_apply(m, is_active=True):
+        audit_record(organization=m.organization, actor=actor, action=action, target=m)
     return m
 
 

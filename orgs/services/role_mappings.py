@@ -7,12 +7,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
-from orgs.audit import Actor, audit_record
+from orgs.audit import Actor, audit_record, audit_record_many
 from orgs.exceptions import (
     AlreadyExists,
     InvalidInput,
-    LastAdminError,
 )
 from orgs.models import (
     GroupMember,
@@ -23,10 +23,7 @@ from orgs.models import (
     Organization,
     Role,
 )
-from orgs.services.checks import (
-    check_role,
-    guard_last_admin,
-)
+from orgs.services.checks import check_role
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +108,7 @@ def role_for_new_member(*, organization: Organization, group_names: Iterable[str
     return role or organization.default_role
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # raises nothing to recover from: no savepoint needed
 def memberships_apply_group_role_mappings(
     *,
     organization: Organization,
@@ -139,7 +136,7 @@ def memberships_apply_group_role_mappings(
         return []
     pending = list(
         Membership.objects.select_for_update(of=("self",))
-        .select_related("organization", "user")
+        .select_related("organization")
         .filter(
             organization=organization, pk__in=ids, source=MembershipSource.SCIM,
             status=MembershipStatus.INVITED,
@@ -151,24 +148,42 @@ def memberships_apply_group_role_mappings(
         membership_id__in=list(names)
     ).values_list("membership_id", "group__display_name"):
         names[membership_id].append(name)
-    changed = []
+    # A constant number of queries for any number of members: the admins are read (and
+    # locked) once, each role is one UPDATE and the events are one INSERT.
+    admins: set[Any] | None = None
+    changed: list[tuple[Membership, str]] = []
     for m in pending:
         role = _highest_mapped_role(mappings, names[m.pk])
         if role is None or role == m.role:
             continue
-        if role != Role.ADMIN:
-            try:
-                guard_last_admin(m, doing="demote")
-            except LastAdminError:
+        if m.role == Role.ADMIN and m.is_active:
+            if admins is None:
+                admins = _lock_active_admins(organization)
+            if not admins - {m.pk}:
                 logger.info("Group role mapping skipped for the last admin %s", m.pk)
                 continue
-        old = m.role
+            admins.discard(m.pk)
+        changed.append((m, m.role))
         m.role = role
-        m.save(update_fields=["role", "updated_at"])
-        mapped = sorted(n for n in names[m.pk] if mappings.get(n.lower()) == role)
-        audit_record(
-            organization=organization, actor=actor, action=action, target=m,
-            data={"from": old, "to": role, "groups": mapped},
-        )
-        changed.append(m)
-    return changed
+    now = timezone.now()
+    for role in {m.role for m, _ in changed}:
+        ids_for_role = [m.pk for m, _ in changed if m.role == role]
+        Membership.objects.filter(pk__in=ids_for_role).update(role=role, updated_at=now)
+    for m, _ in changed:
+        m.updated_at = now
+    audit_record_many(organization=organization, actor=actor, action=action, events=[
+        (m, {"from": old, "to": m.role,
+             "groups": sorted(n for n in names[m.pk] if mappings.get(n.lower()) == m.role)})
+        for m, old in changed
+    ])
+    return [m for m, _ in changed]
+
+
+def _lock_active_admins(organization: Organization) -> set[Any]:
+    """The organization's active admins, their rows locked (as ``guard_last_admin`` does) so
+    two concurrent demotions cannot both pass."""
+    return set(
+        Membership.objects.select_for_update()
+        .filter(organization=organization, role=Role.ADMIN, is_active=True)
+        .values_list("pk", flat=True)
+    )

@@ -8,6 +8,7 @@ from orgs.audit import Actor, audit_record
 from orgs.exceptions import InvalidInput
 from orgs.models import (
     User,
+    account_email_is,
 )
 from orgs.services.checks import (
     clean_email,
@@ -18,7 +19,7 @@ from orgs.services.checks import (
 def user_get_or_create(*, email: str, first_name: str = "", last_name: str = "") -> User:
     """The global user for an email (case-insensitive), created without a usable password."""
     email = clean_email(email)
-    user = User.objects.filter(email__iexact=email).first()
+    user = User.objects.filter(account_email_is(email)).first()
     if user is not None:
         return user
     try:
@@ -28,7 +29,7 @@ def user_get_or_create(*, email: str, first_name: str = "", last_name: str = "")
                 last_name=clean_name(last_name, "last name"),
             )
     except IntegrityError:  # created concurrently: the constraint kept it unique
-        return User.objects.get(email__iexact=email)
+        return User.objects.get(account_email_is(email))
 
 
 @transaction.atomic
@@ -43,7 +44,7 @@ def user_password_login_ensure(
     if not password:
         raise InvalidInput("A password is required.")
     email = clean_email(email)
-    user = User.objects.select_for_update().filter(email__iexact=email).first()
+    user = User.objects.select_for_update().filter(account_email_is(email)).first()
     created = user is None
     if user is None:
         user = User(email=email, first_name=clean_name(first_name, "first name"),

@@ -3,15 +3,23 @@
 scim2-filter-parser parses; this module transpiles. Its own Django transpiler is not used
 because it maps an unknown attribute to "no condition" (a silent match-all) and reads ``pr``
 as ``IS NOT NULL`` while our empty values are ``""``. Here an unknown attribute or operator is
-an ``invalidFilter`` error, case-insensitive attributes are compared on ``FoldCase()`` of both
-sides (the database lowers the value too, Unicode-aware on SQLite as on PostgreSQL), the
+an ``invalidFilter`` error, case-insensitive attributes without a lookup key are compared on
+``FoldCase()`` of both sides (the database lowers the value too, Unicode-aware on SQLite as on
+PostgreSQL), the
 case-exact externalId is never compared with SQLite's case-blind LIKE, and ordering
 comparisons use the binary collation, so SQLite and PostgreSQL agree.
+
+Case-insensitive attributes with a lookup key (userName, displayName; ``orgs.lookup_keys``)
+are compared on the stored key with the value folded by the same Python function
+(``orgs.text.fold``), so ``eq`` is an indexed ``=``; externalId ``eq`` goes through its key's
+index and then compares exactly.
 
 ``emails`` is multi-valued: every filter on it (``emails``, ``emails.value``, ``emails.type``,
 ``emails.primary``, the valuePath ``emails[type eq "work" and value co "@x"]`` and Entra's
 ``emails[type eq "work"].value eq "…"``) becomes one ``EmailsMatch`` — "some address of the
-list GET renders satisfies this" — evaluated in the database (see its docstring).
+list GET renders satisfies this" — evaluated in the database (see its docstring). When the
+filter pins the address (``value eq``), the members that can match are first found through
+indexes (``email_candidates``), so the lookup reads those few rows only.
 
 Empty operands: ``""`` is a prefix, suffix and substring of every string, so ``co ""``,
 ``sw ""`` and ``ew ""`` match every resource that *has* the attribute — exactly ``pr`` (an
@@ -29,11 +37,15 @@ from scim.grammar import parse_filter
 from scim.schemas import GROUP_SCHEMA, USER_SCHEMA
 
 
-def apply_filter(qs: QuerySet, text: str, resource: str) -> QuerySet:
+def apply_filter(
+    qs: QuerySet, text: str, resource: str, organization_id: object = None
+) -> QuerySet:
     """``qs`` narrowed by the SCIM filter ``text``; raises ``invalidFilter`` on anything we
-    cannot honour exactly."""
+    cannot honour exactly. ``organization_id`` (``qs``'s organization) scopes the index
+    lookups a filter makes in other tables."""
     if resource == "User":
-        q = Transpiler(USER_FIELDS, USER_SCHEMA, USER_LISTS).visit(parse_filter(text))
+        q = Transpiler(USER_FIELDS, USER_SCHEMA, USER_LISTS, organization_id).visit(
+            parse_filter(text))
     else:
         q = Transpiler(GROUP_FIELDS, GROUP_SCHEMA).visit(parse_filter(text))
     return qs.filter(q)

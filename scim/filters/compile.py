@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db import connection
-from django.db.models import Case, Expression, F, Q, Value, When
+from django.db.models import Expression, F, Q, TextField, Value
 from django.db.models.functions import Coalesce, Collate, Left, Lower, Right, StrIndex
 from django.db.models.lookups import (
     Contains,
@@ -28,35 +28,36 @@ from django.utils.dateparse import parse_datetime
 from scim2_filter_parser import ast
 
 from orgs.models import GroupMember
+from orgs.text import fold
 from scim.attributes import GROUP_COLUMNS, USER_COLUMNS
-from scim.filters.emails import EmailsMatch
+from scim.filters.emails import EmailsMatch, email_candidates
 from scim.grammar import invalid_filter, operand
 
 
 @dataclass(frozen=True)
 class Field:
     """How one SCIM attribute is stored: a column (or an expression over columns) and its
-    kind."""
+    kind; ``key`` names its lookup key column (``orgs.lookup_keys``), when it has one."""
 
     column: str | Expression
     # "ci" case-insensitive string, "exact" string, "bool", "username", "id" (the resource's
     # own UUID), "member" (a group member's User id), "datetime" (meta.created/lastModified)
     kind: str = "ci"
+    # A case-insensitive attribute is compared on its key (the folded column) with the
+    # folded value, so eq is an indexed "="; a case-exact one (externalId) checks its key too,
+    # for the index, and then the exact column.
+    key: str | None = None
 
-
-# userName is the stored SCIM userName, or the email for members added by hand.
-_USER_NAME = Case(
-    When(scim_user_name="", then=F(USER_COLUMNS["emails.value"])),
-    default=F(USER_COLUMNS["userName"]),
-)
 
 USER_FIELDS: dict[str, Field] = {
     "id": Field("pk", "id"),
-    "username": Field(_USER_NAME, "username"),
-    "externalid": Field(USER_COLUMNS["externalId"], "exact"),
+    # userName is the stored SCIM userName, or the email for members added by hand: the key
+    # holds whichever it is.
+    "username": Field("user_name_key", "username", key="user_name_key"),
+    "externalid": Field(USER_COLUMNS["externalId"], "exact", key="external_id_key"),
     "name.givenname": Field(USER_COLUMNS["name.givenName"]),
     "name.familyname": Field(USER_COLUMNS["name.familyName"]),
-    "displayname": Field(USER_COLUMNS["displayName"]),
+    "displayname": Field(USER_COLUMNS["displayName"], key="scim_profile__display_name_key"),
     "active": Field(USER_COLUMNS["active"], "bool"),
     "meta.created": Field(USER_COLUMNS["meta.created"], "datetime"),
     "meta.lastmodified": Field(USER_COLUMNS["meta.lastModified"], "datetime"),
@@ -64,7 +65,7 @@ USER_FIELDS: dict[str, Field] = {
 
 GROUP_FIELDS: dict[str, Field] = {
     "id": Field("pk", "id"),
-    "displayname": Field(GROUP_COLUMNS["displayName"]),
+    "displayname": Field(GROUP_COLUMNS["displayName"], key="display_name_key"),
     "externalid": Field(GROUP_COLUMNS["externalId"], "exact"),
     # Entra asks "is this user a member?" as id eq "<gid>" and members[value eq "<uid>"].
     "members": Field("pk", "member"),
@@ -84,10 +85,12 @@ _LIST_OPERATORS = ("eq", "ne", "co", "sw", "ew", "pr")
 
 class Transpiler:
     def __init__(self, fields: dict[str, Field], schema: str,
-                 lists: dict[str, dict[str, str]] | None = None) -> None:
+                 lists: dict[str, dict[str, str]] | None = None,
+                 organization_id: object = None) -> None:
         self.fields = fields
         self.schema = schema.lower()
         self.lists = lists or {}
+        self.organization_id = organization_id  # scopes the emails index lookup
 
     def visit(self, node: ast.AST, namespace: str | None = None) -> Q:
         if isinstance(node, ast.Filter):
@@ -97,7 +100,7 @@ class Transpiler:
                     raise invalid_filter("Nested attribute filters are not supported.")
                 namespace = self._attr_name(node.namespace, allow_sub=False)
                 if namespace in self.lists:
-                    q = _list_match(namespace, self._element(node.expr, namespace))
+                    q = self._list_match(namespace, self._element(node.expr, namespace))
                     return ~q if node.negated else q
             q = self.visit(node.expr, namespace)
             return ~q if node.negated else q
@@ -128,7 +131,7 @@ class Transpiler:
         if namespace is None and name.split(".")[0] in self.lists:
             # emails op "v" is emails.value op "v"; emails.type … is emails[type …].
             list_name, _, sub = name.partition(".")
-            return _list_match(list_name, self._leaf(list_name, sub or "value", node))
+            return self._list_match(list_name, self._leaf(list_name, sub or "value", node))
         if namespace:
             name = f"{namespace}.{name}"
         field = self.fields.get(name)
@@ -144,6 +147,13 @@ class Transpiler:
         return builder(field, value)
 
     # --- multi-valued complex attributes (emails) --------------------------------------
+    def _list_match(self, list_name: str, predicate: tuple) -> Q:
+        if list_name != "emails":  # the only entry of USER_LISTS
+            raise invalid_filter(f"Filtering on {list_name!r} is not supported.")
+        match = Q(EmailsMatch(predicate))
+        candidates = email_candidates(predicate, self.organization_id)
+        return match if candidates is None else candidates & match
+
     def _value_path_comparison(self, node: ast.AttrExpr) -> Q:
         """Entra's ``emails[type eq "work"].value eq "x"``: some address with type work whose
         value is x, i.e. ``emails[type eq "work" and value eq "x"]``."""
@@ -156,7 +166,7 @@ class Transpiler:
             raise invalid_filter("Attribute filters inside a path are not supported.")
         condition = self._element(inner.expr, list_name)
         leaf = self._leaf(list_name, path.sub_attr.value.lower(), node)
-        return _list_match(list_name, ("and", condition, leaf))
+        return self._list_match(list_name, ("and", condition, leaf))
 
     def _element(self, node: ast.AST, list_name: str) -> tuple:
         """The condition inside ``list_name[…]`` as a predicate on one element."""
@@ -215,7 +225,8 @@ def _bool(value: str) -> bool:
 def _text_of(column: str | Expression) -> Coalesce:
     """The column as text, ``""`` when a LEFT JOIN found no row (a member without a SCIM
     profile has no displayName), so ``ne`` and ``not`` include them as RFC 7644 intends."""
-    return Coalesce(F(column) if isinstance(column, str) else column, Value(""))
+    return Coalesce(F(column) if isinstance(column, str) else column, Value(""),
+                    output_field=TextField())
 
 
 class FoldCase(Lower):
@@ -226,8 +237,19 @@ class FoldCase(Lower):
         return self.as_sql(compiler, connection, function="scim_fold", **extra_context)
 
 
-def _folded(field: Field) -> FoldCase:
+def _folded(field: Field) -> Expression:
+    """The attribute folded: its key column when it has one (``""`` when a LEFT JOIN found no
+    row, as ``_text_of``), else ``FoldCase`` of the column."""
+    if field.key is not None and field.kind != "exact":
+        return _text_of(field.key)
     return FoldCase(_text_of(field.column))
+
+
+def _value(field: Field, value: str) -> Expression:
+    """The operand folded the way ``_folded`` folds the attribute."""
+    if field.key is not None and field.kind != "exact":
+        return Value(fold(value))
+    return FoldCase(Value(value))
 
 
 def _binary(expr):  # noqa: ANN001, ANN202 — a Django expression
@@ -255,22 +277,22 @@ def _eq(field: Field, value: str) -> Q:
         if found is None:  # cannot be one of ours: matches nothing, like an unknown id
             return Q(pk__in=[])
         return Q(pk=found) if field.kind == "id" else _groups_with_member(found)
-    if field.kind == "username":
-        # Spelled on the stored columns so PostgreSQL can use the functional unique indexes on
-        # Lower(scim_user_name) and Lower(email): Okta runs this lookup before every create.
-        if not value:
-            return Q(pk__in=[])
-        user_name, email = Field(USER_COLUMNS["userName"]), Field(USER_COLUMNS["emails.value"])
-        return Q(Exact(_folded(user_name), FoldCase(Value(value)))) | (
-            Q(**{user_name.column: ""}) & Q(Exact(_folded(email), FoldCase(Value(value))))
-        )
+    if field.kind == "username" and not value:
+        return Q(pk__in=[])  # every member has a userName
     if field.kind == "bool":
         return Q(**{field.column: _bool(value)})
     if field.kind == "datetime":
         return Q(**{field.column: _datetime(value)})
     if field.kind == "exact":
+        if field.key is not None and value:  # through the key's index, then exactly
+            return Q(**{field.key: fold(value), field.column: value})
         return Q(**{field.column: value})
-    return Q(Exact(_folded(field), FoldCase(Value(value))))
+    if field.key is not None and value:
+        # A plain "=" on the key column, which its index answers at any directory size (Okta
+        # runs userName eq before every create). An empty value is compared as below: a
+        # member without a SCIM profile has no key to find.
+        return Q(**{field.key: fold(value)})
+    return Q(Exact(_folded(field), _value(field, value)))
 
 
 def _datetime(value: object) -> datetime:
@@ -297,7 +319,7 @@ def _text(op: str) -> Callable[[Field, str], Q]:
         if value == "":  # see the module docstring
             return _present(field, value)
         if field.kind != "exact":
-            return Q(_PATTERNS[op](_folded(field), FoldCase(Value(value))))
+            return Q(_PATTERNS[op](_folded(field), _value(field, value)))
         # Case-exact on SQLite as on PostgreSQL (SQLite's LIKE ignores case): instr()/strpos()
         # for co, and the value's length of prefix or suffix under the binary collation.
         text = _text_of(field.column)
@@ -320,7 +342,7 @@ def _order(op: str) -> Callable[[Field, str], Q]:
         if field.kind == "datetime":
             return Q(_ORDERS[op](F(field.column), _datetime(value)))
         if field.kind in ("ci", "username"):
-            return Q(_ORDERS[op](_binary(_folded(field)), FoldCase(Value(value))))
+            return Q(_ORDERS[op](_binary(_folded(field)), _value(field, value)))
         return Q(_ORDERS[op](_binary(_text_of(field.column)), Value(value)))
 
     return build
@@ -350,9 +372,3 @@ _OPERATORS: dict[str, Callable[[Field, str], Q]] = {
     "pr": _present,
     **{op: _order(op) for op in _ORDERS},
 }
-
-
-def _list_match(list_name: str, predicate: tuple) -> Q:
-    if list_name != "emails":  # the only entry of USER_LISTS
-        raise invalid_filter(f"Filtering on {list_name!r} is not supported.")
-    return Q(EmailsMatch(predicate))

@@ -7,7 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import NotSupportedError
-from django.db.models import BooleanField, Expression, F
+from django.db.models import BooleanField, Expression, F, Q
+
+from orgs.models import Membership
+from orgs.text import fold
+from scim.models import ScimUserEmail
 
 
 @dataclass(frozen=True)
@@ -171,3 +175,38 @@ def _predicate(node: tuple, element: _Dialect | _AccountEmail, dialect: _Dialect
         return _fmt("substr({}, 1, length({})) = {}", a, b, b)
     return _fmt("(length({}) >= length({}) AND substr({}, length({}) - length({}) + 1) = {})",
                 a, b, a, a, b, b)
+
+
+def _required_keys(node: tuple) -> set[str] | None:
+    """The folded values one of which an element must have for ``node`` to hold (``value eq``
+    somewhere it is required), or None when the predicate does not pin the value."""
+    op = node[0]
+    if op == "cmp":
+        _, sub, _, cmp, value = node
+        return {fold(value)} if sub == "value" and cmp == "eq" and value else None
+    if op == "and":
+        left, right = _required_keys(node[1]), _required_keys(node[2])
+        if left is None or right is None:
+            return left if right is None else right
+        return left & right  # one element must satisfy both
+    if op == "or":
+        left, right = _required_keys(node[1]), _required_keys(node[2])
+        return None if left is None or right is None else left | right
+    return None  # "not": anything but the value
+
+
+def email_candidates(predicate: tuple, organization_id: object = None) -> Q | None:
+    """The members that can satisfy an emails predicate that pins the value (``emails.value
+    eq``, Entra's ``emails[type eq "work"].value eq``), found through indexes: those known by
+    that email (``Membership.email_key``) and those whose profile list has it
+    (``scim.ScimUserEmail``). ``EmailsMatch`` then decides on these few exactly as before.
+    None when the predicate does not pin the value (the filter then reads every member)."""
+    keys = _required_keys(predicate)
+    if keys is None:
+        return None
+    known = Membership.objects.filter(email_key__in=keys)
+    if organization_id is not None:
+        known = known.filter(organization_id=organization_id)
+    listed = ScimUserEmail.objects.filter(value_key__in=keys)
+    return Q(pk__in=known.order_by().values("pk").union(
+        listed.order_by().values("membership_id"), all=True))

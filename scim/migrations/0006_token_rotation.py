@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scim', '0004_request_log'),
+        ('scim', '0005_lookup_keys'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -18,10 +18,11 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 
 from orgs import services as orgs_services
-from orgs.audit import Actor
+from orgs.audit import Actor, audit_record
 from orgs.exceptions import NotFound
 from orgs.models import Group, GroupSource, Membership, MembershipSource, Organization
-from scim.services.profiles import scim_profile_update
+from scim.models import ScimUserProfile
+from scim.services.profiles import scim_profile_write
 
 
 @dataclass(frozen=True)
@@ -65,21 +66,35 @@ def idp_user_of(membership: Membership) -> IdpUser:
 # --- Users ---------------------------------------------------------------------------------
 
 
+def _profile_of(user: IdpUser) -> dict[str, Any]:
+    """The SCIM profile part of a member, as the audit log names it."""
+    return {k: v for k, v in (("displayName", user.display_name), *user.profile.items()) if v}
+
+
 @transaction.atomic
 def scim_user_create(
     *, organization: Organization, user: IdpUser, actor: Actor, group_names: Iterable[str] = ()
 ) -> Membership:
     """Provision a member: an invitation (no account until their first verified sign-in) with
     the role mapped to the groups the create names, else the organization's default. An
-    active member is sent an invitation."""
+    active member is sent an invitation. One audit event, ``scim.user.created``, with the
+    profile the IdP sent."""
     role = orgs_services.role_for_new_member(organization=organization, group_names=group_names)
-    membership = orgs_services.membership_add(
-        organization=organization, email=user.email, actor=actor, first_name=user.given_name,
+    membership = orgs_services.membership_insert(
+        organization=organization, email=user.email, first_name=user.given_name,
         last_name=user.family_name, role=role, source=MembershipSource.SCIM,
         scim_user_name=user.user_name, external_id=user.external_id, is_active=user.active,
-        send_invitation=user.active, action="scim.user.created",
+        send_invitation=user.active,
     )
-    _save_profile(membership, IdpUser(user_name=user.user_name, email=user.email), user, actor)
+    scim_profile_write(membership=membership, profile=None, display_name=user.display_name,
+                       attributes=dict(user.profile))
+    data = orgs_services.membership_added_data(membership) | {"userName": user.user_name}
+    if user.external_id:
+        data["externalId"] = user.external_id
+    if profile := _profile_of(user):
+        data["profile"] = profile
+    audit_record(organization=organization, actor=actor, action="scim.user.created",
+                 target=membership, data=data)
     return membership
 
 
@@ -90,16 +105,22 @@ def scim_user_update(
     """Apply an IdP's PUT or PATCH. ``change`` turns the member as stored into the member as
     the IdP now describes them; it runs under the member's row lock, on a fresh read, so two
     concurrent changes of one member never lose each other's part. A changed userName or email
-    never moves the membership to another account; ``active`` deactivates or reactivates."""
+    never moves the membership to another account; ``active`` deactivates or reactivates.
+
+    One UPDATE of the member (its own fields, its state and its last-modified time together),
+    one of its SCIM profile when that changed, and one audit event for the request:
+    ``scim.user.deactivated`` or ``scim.user.reactivated`` when ``active`` changed, else
+    ``scim.user.updated``, with every change in ``changes``."""
     members = Membership.objects.filter(
         pk=membership.pk, organization_id=membership.organization_id
     )
     # Lock first, then read in a statement of its own: PostgreSQL re-reads only the locked row
     # after a wait, so a profile joined into the locking query could be a stale one.
+    members = members.order_by()
     if not list(members.select_for_update().values_list("pk", flat=True)):
         raise NotFound(f"User {membership.pk} not found.")  # deleted by a concurrent request
-    locked = members.select_related("organization", "user", "scim_profile").get()
-    old = idp_user_of(locked)
+    m = members.select_related("organization", "scim_profile").get()
+    old = idp_user_of(m)
     new = change(old)
     own = {
         "scim_user_name": (old.user_name, new.user_name),
@@ -109,38 +130,37 @@ def scim_user_update(
         "last_name": (old.family_name, new.family_name),
     }
     changed = {name: after for name, (before, after) in own.items() if before != after}
-    m = locked
-    if changed:
-        m = orgs_services.membership_update_profile(
-            membership=m, actor=actor, action="scim.user.updated", **changed
+    profile_changed = (old.display_name, dict(old.profile)) != (new.display_name,
+                                                                 dict(new.profile))
+    changes = orgs_services.membership_apply(m, **changed, is_active=new.active,
+                                             touch=profile_changed)
+    if profile_changed:
+        changes |= scim_profile_write(
+            membership=m, profile=_cached_profile(m), display_name=new.display_name,
+            attributes=dict(new.profile),
         )
-    if new.active != old.active:
-        if new.active:
-            m = orgs_services.membership_reactivate(
-                membership=m, actor=actor, action="scim.user.reactivated"
-            )
-        else:
-            m = orgs_services.membership_deactivate(
-                membership=m, actor=actor, action="scim.user.deactivated"
-            )
-    _save_profile(m, old, new, actor)
+    if changes:
+        action = "scim.user.updated"
+        if "is_active" in changes:
+            action = "scim.user.reactivated" if new.active else "scim.user.deactivated"
+            del changes["is_active"]
+        audit_record(organization=m.organization, actor=actor, action=action, target=m,
+                     data={"changes": changes} if changes else {})
     return m
 
 
-@transaction.atomic
+def _cached_profile(membership: Membership) -> ScimUserProfile | None:
+    """The profile the locked read joined (None when the member has none yet)."""
+    try:
+        return membership.scim_profile
+    except ObjectDoesNotExist:
+        return None
+
+
 def scim_user_delete(*, membership: Membership, actor: Actor) -> None:
     """The IdP deleted the person: the membership and its group seats go (the organization's
     last active admin is refused); the account, if any, stays."""
     orgs_services.membership_remove(membership=membership, actor=actor, action="scim.user.deleted")
-
-
-def _save_profile(membership: Membership, old: IdpUser, new: IdpUser, actor: Actor) -> None:
-    if old.display_name == new.display_name and dict(old.profile) == dict(new.profile):
-        return
-    scim_profile_update(
-        membership=membership, actor=actor, display_name=new.display_name,
-        attributes=dict(new.profile),
-    )
 
 
 # --- Groups --------------------------------------------------------------------------------
@@ -165,13 +185,19 @@ def scim_group_create(
     *, organization: Organization, display_name: str, actor: Actor, external_id: str = "",
     member_ids: Iterable[Any] = (),
 ) -> Group:
-    group = orgs_services.group_create(
+    """One audit event, ``scim.group.created``, naming the members the create added."""
+    group = orgs_services.group_insert(
         organization=organization, display_name=display_name, external_id=external_id,
-        actor=actor, source=GroupSource.SCIM, action="scim.group.created",
+        source=GroupSource.SCIM,
     )
+    data: dict[str, Any] = {"display_name": group.display_name}
     members = frozenset(member_ids)
     if members:
-        _change_members(group, MemberChange(replace=members), actor)
+        added, removed = orgs_services.group_members_apply(group, replace=members)
+        data |= orgs_services.members_changed_data(added, removed)
+        _apply_role_mappings(group, added, actor)
+    audit_record(organization=organization, actor=actor, action="scim.group.created",
+                 target=group, data=data)
     return group
 
 
@@ -182,33 +208,38 @@ def scim_group_update(
 ) -> Group:
     """Rename and change members in one transaction. ``None`` leaves a field as it is: a
     PATCH writes only what its operations changed, so it cannot write back a name read before
-    a concurrent rename. Member changes are deltas applied under the group's row lock."""
-    group = orgs_services.group_update(
-        group=group, actor=actor, display_name=display_name, external_id=external_id,
-        action="scim.group.updated",
-    )
-    if not members.empty:
-        _change_members(group, members, actor)
-    return group
+    a concurrent rename. Member changes are deltas applied under the group's row lock.
+
+    One UPDATE of the group and one audit event: ``scim.group.members_changed`` when only
+    its members changed, else ``scim.group.updated`` (with the members added and removed)."""
+    g = orgs_services.group_lock(group)
+    added: set[Any] = set()
+    removed: set[Any] = set()
+    if members.replace is not None:
+        added, removed = orgs_services.group_members_apply(g, replace=members.replace)
+    elif not members.empty:
+        added, removed = orgs_services.group_members_apply(g, add=members.add,
+                                                           remove=members.remove)
+    changes = orgs_services.group_apply(g, display_name=display_name, external_id=external_id,
+                                        touch=bool(added or removed))
+    if added or removed:
+        _apply_role_mappings(g, added, actor)
+    data: dict[str, Any] = {"changes": changes} if changes else {}
+    if added or removed:
+        data |= orgs_services.members_changed_data(added, removed)
+    if data:
+        action = "scim.group.updated" if changes else "scim.group.members_changed"
+        audit_record(organization=g.organization, actor=actor, action=action, target=g,
+                     data=data)
+    return g
 
 
-@transaction.atomic
 def scim_group_delete(*, group: Group, actor: Actor) -> None:
     """The IdP unlinked a pushed group with "delete": the group goes, its members stay."""
     orgs_services.group_delete(group=group, actor=actor, action="scim.group.deleted")
 
 
-def _change_members(group: Group, members: MemberChange, actor: Actor) -> None:
-    if members.replace is not None:
-        added, _ = orgs_services.group_set_members(
-            group=group, actor=actor, memberships=members.replace,
-            action="scim.group.members_changed",
-        )
-    else:
-        added, _ = orgs_services.group_change_members(
-            group=group, actor=actor, add=members.add, remove=members.remove,
-            action="scim.group.members_changed",
-        )
+def _apply_role_mappings(group: Group, added: set[Any], actor: Actor) -> None:
     if added:
         # Members a push adds may get a mapped group's role (the rule and its limits are in
         # orgs.services.memberships_apply_group_role_mappings).

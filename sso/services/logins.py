@@ -22,8 +22,9 @@ from orgs.models import (
     Organization,
     Role,
     User,
+    account_email_is,
 )
-from orgs.text import clean_for_column
+from orgs.text import clean_for_column, fold
 from sso.exceptions import REFUSAL_MESSAGES, LoginRefused
 from sso.models import SamlConnection
 from sso.selectors import account_is_operator
@@ -106,11 +107,11 @@ def _find_membership(
         organization=organization
     )
     if name_id:
-        found = members.filter(scim_user_name__iexact=name_id).first()
+        found = members.filter(user_name_key=fold(name_id)).exclude(scim_user_name="").first()
         if found is not None:
             return found
     for candidate in dict.fromkeys(v for v in (name_id, email) if v):
-        matches = list(members.filter(email__iexact=candidate)[:2])
+        matches = list(members.filter(email_key=fold(candidate))[:2])
         if len(matches) > 1:
             raise saml_login_refuse(
                 organization=organization, reason="ambiguous_user", actor=actor, email=candidate
@@ -134,7 +135,8 @@ def _account_for(
     if membership is not None and membership.user is not None:
         return membership.user, membership.user.email, False
     account_email = email or (membership.email if membership is not None else "")
-    account = User.objects.filter(email__iexact=account_email).first() if account_email else None
+    account = (User.objects.filter(account_email_is(account_email)).first()
+               if account_email else None)
     if account is None or org_services.account_claimable(account, organization):
         return account, account_email, False
     if membership is None or session_user is None or session_user.pk != account.pk:

@@ -26,6 +26,8 @@ def test_service_provider_config(scim):
         "patch": {"supported": True},
         "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
         "filter": {"supported": True, "maxResults": 100},
+        "pagination": {"cursor": True, "index": True, "defaultPaginationMethod": "index",
+                       "defaultPageSize": 100, "maxPageSize": 100},
         "changePassword": {"supported": False},
         "sort": {"supported": False},
         "etag": {"supported": False},

@@ -17,9 +17,11 @@ no valid token). Properties:
 3. nothing org A's token does changes what org B can read: B's own SCIM ``GET /Users`` and
    ``GET /Groups``, its memberships, their accounts and SCIM profiles, its groups and group
    members, its organization row and its number of audit events;
-4. the database refuses no statement: every value is accepted or refused before it reaches
-   the database, so SQLite and PostgreSQL answer alike (a refused statement fails the
-   example at once, so PostgreSQL's aborted transaction never reaches the next request).
+4. the database refuses no statement but a uniqueness one: every value is accepted or refused
+   before it reaches the database, so SQLite and PostgreSQL answer alike (a refused statement
+   fails the example at once, so PostgreSQL's aborted transaction never reaches the next
+   request). A unique constraint is the one refusal both databases share by design: the
+   services insert and let the constraint decide a race (in a savepoint), answering 409.
 
 Bounded for the suite: ``FUZZ_EXAMPLES`` examples per test with a fixed seed
 (``derandomize``). ``ROSTER_FUZZ_EXAMPLES=N`` runs N examples per test, randomized, for a
@@ -43,7 +45,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from hypothesis import HealthCheck, event, example, given, settings
@@ -235,6 +237,12 @@ class _Collect(logging.Handler):
         self.into.append(record)
 
 
+def _is_uniqueness(exc: IntegrityError) -> bool:
+    """A unique constraint's refusal, on SQLite or PostgreSQL (23505)."""
+    cause = exc.__cause__
+    return "UNIQUE constraint failed" in str(exc) or getattr(cause, "sqlstate", "") == "23505"
+
+
 @contextmanager
 def observing() -> Iterator[Observed]:
     seen = Observed()
@@ -242,6 +250,10 @@ def observing() -> Iterator[Observed]:
     def watch(execute, sql, params, many, context):  # noqa: ANN001, ANN202
         try:
             return execute(sql, params, many, context)
+        except IntegrityError as exc:
+            if not _is_uniqueness(exc):
+                seen.refused.append(f"{type(exc).__name__}: {exc} in {sql[:200]}")
+            raise
         except Exception as exc:
             seen.refused.append(f"{type(exc).__name__}: {exc} in {sql[:200]}")
             raise

@@ -128,14 +128,16 @@ def test_update_deactivate_reactivate_by_put(scim):
     assert response.status_code == 200
     assert scim_body(response)["id"] == uid
     assert Membership.objects.get(pk=uid).is_active is True
-    actions = list(
-        AuditEvent.objects.filter(target_id=uid).order_by("created_at", "id")
-        .values_list("action", flat=True)
-    )
-    assert actions == [
-        "scim.user.created", "scim.user.profile_updated", "scim.user.updated",
-        "scim.user.profile_updated", "scim.user.deactivated", "scim.user.reactivated",
+    events = list(AuditEvent.objects.filter(target_id=uid).order_by("created_at", "id"))
+    # One event per request: the create carries the profile, the update its every change.
+    assert [e.action for e in events] == [
+        "scim.user.created", "scim.user.updated", "scim.user.deactivated",
+        "scim.user.reactivated",
     ]
+    assert events[0].data["profile"] == {"displayName": "Test User", "locale": "en-US"}
+    assert events[1].data == {"changes": {"family_name": ["User", "Usher"],
+                                          "displayName": ["Test User", "Test Usher"]}}
+    assert events[2].data == {} and events[3].data == {}
 
 
 def test_push_groups(scim):

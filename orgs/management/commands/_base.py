@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from orgs.audit import Actor
 from orgs.exceptions import DomainError
 from orgs.models import Membership, Organization
+from orgs.text import fold
 
 DEFAULT_LIMIT = 100  # rows a listing command prints unless told
 MAX_LIMIT = 10_000  # rows a listing command prints at most
@@ -71,7 +72,7 @@ def get_org(slug: str) -> Organization:
 def get_membership(org: Organization, email: str) -> Membership:
     membership = (
         Membership.objects.select_related("user", "organization")
-        .filter(organization=org, email__iexact=email.strip())
+        .filter(organization=org, email_key=fold(email.strip()))
         .first()
     )
     if membership is None:

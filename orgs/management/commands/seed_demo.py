@@ -18,8 +18,16 @@ from django.db import transaction
 
 from orgs import services
 from orgs.management.commands._base import OperatorCommand
-from orgs.models import Group, Membership, MembershipStatus, Organization, Role, User
+from orgs.models import (
+    Group,
+    Membership,
+    MembershipStatus,
+    Organization,
+    Role,
+    User,
+)
 from orgs.plans import Plan
+from orgs.text import fold
 
 ADMIN_EMAIL = "admin@acme.example"  # the operator (superuser)
 ORG_ADMIN_EMAIL = "ada@acme.example"  # Acme's own admin, who can test SAML SSO
@@ -86,7 +94,7 @@ class Command(OperatorCommand):
                     role=role, status=status, actor=self.actor, send_invitation=False,
                 )
         for name, emails in GROUPS.items():
-            group = Group.objects.filter(organization=org, display_name__iexact=name).first()
+            group = Group.objects.filter(organization=org, display_name_key=fold(name)).first()
             if group is None:
                 group = services.group_create(
                     organization=org, display_name=name, actor=self.actor

@@ -1,0 +1,226 @@
+"""What the SCIM views of one resource type share: querying, filtering, paging (startIndex
+and RFC 9865 cursors) and rendering Users and Groups, at a fixed number of queries a page.
+
+Every query is scoped to the token's organization (``self.scim``, set by the view).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django_scim.utils import get_group_adapter, get_user_adapter
+from rest_framework.response import Response
+
+from orgs.models import Group, Membership
+from orgs.selectors import group_list, group_member_ids, membership_group_refs, membership_list
+from scim.errors import ScimError, not_found
+from scim.filters import apply_filter
+from scim.listing import (
+    Position,
+    attribute_names,
+    cursor_decode,
+    cursor_encode,
+    cursor_list_response,
+    cursor_paging,
+    list_response,
+    paging,
+    project,
+)
+from scim.schemas import GROUP_SCHEMA, USER_SCHEMA
+
+
+class Resource:
+    """What the collection, item and search views of one resource type share."""
+
+    resource = ""
+    schema_id = ""
+    related = ""  # the attribute that costs a query of its own: a user's groups, a group's members
+
+    def queryset(self, *, with_members: bool = True) -> QuerySet:
+        raise NotImplementedError
+
+    def adapter(self, obj: Any) -> Any:
+        raise NotImplementedError
+
+    def new(self) -> Any:
+        """An unsaved object for a create, scoped to the caller's organization."""
+        raise NotImplementedError
+
+    def one(self, resource_id: str, params: dict[str, Any] | None = None) -> Any:
+        try:
+            pk = uuid.UUID(resource_id)
+        except ValueError:
+            raise not_found(self.resource, resource_id) from None
+        # Writes answer with what the service wrote, so they load no members here.
+        with_members = self.wants_members(params) if params else False
+        found = list(self.queryset(with_members=with_members).filter(pk=pk).order_by()[:1])
+        if not found:
+            raise not_found(self.resource, resource_id)
+        return found[0]
+
+    def write_target(self, pk: Any) -> Any:
+        """The object a PUT or PATCH of ``pk`` hands its adapter (``404`` when there is none)."""
+        return self.one(str(pk))
+
+    def prepare(self, objs: list[Any], params: dict[str, Any]) -> None:
+        """Load what rendering ``objs`` needs beyond the queryset, in a fixed number of
+        queries for the whole page."""
+
+    def written(self, obj: Any, *, created: bool, params: dict[str, Any]) -> None:
+        """Load what rendering an object a service just wrote needs beyond the object itself
+        (the services return it as written, so it is not read again)."""
+        self.prepare([obj], params)
+
+    def render(self, obj: Any, params: dict[str, Any]) -> dict[str, Any]:
+        return self.adapter(obj).to_dict()
+
+    def document(self, obj: Any, params: dict[str, Any]) -> dict[str, Any]:
+        return project(self.render(obj, params), params["attributes"], params["excluded"])
+
+    def params(self, source: Any) -> dict[str, Any]:
+        attributes, excluded = source.get("attributes"), source.get("excludedAttributes")
+        if attributes and excluded:
+            raise ScimError(400, "Use either attributes or excludedAttributes, not both.",
+                            "invalidValue")
+        return {"attributes": attribute_names(attributes, self.schema_id),
+                "excluded": attribute_names(excluded, self.schema_id)}
+
+    def wants_members(self, params: dict[str, Any]) -> bool:
+        """Whether the answer shows ``related`` (members of a group, groups of a user)."""
+        if params["attributes"]:
+            return any(top.lower() == self.related for top, _ in params["attributes"])
+        return not any(top.lower() == self.related and sub is None
+                       for top, sub in params["excluded"])
+
+    def filtered(self, source: Any, params: dict[str, Any]) -> QuerySet:
+        qs = self.queryset(with_members=self.wants_members(params))
+        text = source.get("filter")
+        if text is not None:
+            if not isinstance(text, str):
+                raise ScimError(400, "filter must be a string.", "invalidFilter")
+            qs = apply_filter(qs, text, self.resource, self.scim.organization.pk)
+        return qs
+
+    def rows(self, qs: QuerySet, offset: int, count: int) -> list[Any]:
+        if count <= 0:
+            return []
+        if not offset:
+            return list(qs[:count])
+        # A deep page: the offset is walked on the (organization, created_at, id) index alone
+        # (an index-only scan on PostgreSQL), and only the page's own rows are read and joined.
+        return list(qs.filter(pk__in=qs.values("pk")[offset:offset + count]))
+
+    def page(self, qs: QuerySet, params: dict[str, Any], offset: int, count: int) -> list:
+        objs = self.rows(qs, offset, count)
+        self.prepare(objs, params)
+        return [self.document(obj, params) for obj in objs]
+
+    def listing(self, source: Any) -> dict[str, Any]:
+        params = self.params(source)
+        qs = self.filtered(source, params)
+        if "cursor" in source:
+            return self.cursor_listing(source, params, qs)
+        start, count = paging(source)
+        offset = start - 1
+        objs = self.rows(qs, offset, count)
+        self.prepare(objs, params)
+        # A short page ends the list: its total needs no count.
+        ends = len(objs) < count and (objs or not offset)
+        total = offset + len(objs) if ends else qs.count()
+        return list_response([self.document(obj, params) for obj in objs], total, start)
+
+    def cursor_listing(self, source: Any, params: dict[str, Any], qs: QuerySet) -> dict[str, Any]:
+        """RFC 9865 cursor paging: each page starts after the last one's (created_at, id), so
+        every page costs the same however deep. The first page counts the list; later pages
+        report that count, carried in the cursor, rather than count again (a member added or
+        removed during the walk changes the pages, not the figure)."""
+        cursor, count = cursor_paging(source)
+        page, total = qs, None
+        if cursor:
+            at = cursor_decode(self.resource, cursor)
+            page = qs.filter(Q(created_at__gte=at.created_at)
+                             & (Q(created_at__gt=at.created_at) | Q(pk__gt=at.pk)))
+            total = at.total
+        objs = list(page[:count + 1])
+        more = len(objs) > count
+        objs = objs[:count]
+        self.prepare(objs, params)
+        if total is None:
+            total = len(objs) if not more else qs.count()
+        next_cursor = (cursor_encode(self.resource, Position(objs[-1].created_at, objs[-1].pk,
+                                                             total)) if more else None)
+        return cursor_list_response([self.document(obj, params) for obj in objs], total,
+                                    next_cursor)
+
+    def respond(self, obj: Any, params: dict[str, Any], status: int = 200) -> Response:
+        self.written(obj, created=status == 201, params=params)
+        return Response(self.document(obj, params), status=status,
+                        headers={"Location": self.adapter(obj).location})
+
+
+class UserResource(Resource):
+    resource = "User"
+    schema_id = USER_SCHEMA
+    related = "groups"
+
+    def queryset(self, *, with_members: bool = True) -> QuerySet:
+        # Groups are loaded per page by ``prepare``, as bare (id, name) pairs.
+        return membership_list(
+            organization=self.scim.organization, with_groups=False
+        ).select_related("scim_profile")
+
+    def adapter(self, obj: Any) -> Any:
+        return get_user_adapter()(obj, self.request)
+
+    def new(self) -> Any:
+        return Membership(organization=self.scim.organization)
+
+    def write_target(self, pk: Any) -> Any:
+        """A member as an id only: the provisioning service reads it under its row lock
+        (and answers NotFound), so reading it here first would be a query for nothing."""
+        member = Membership(pk=pk, organization=self.scim.organization)
+        member._state.adding = False  # an existing member, for the adapter: an update
+        return member
+
+    def prepare(self, objs: list[Any], params: dict[str, Any]) -> None:
+        objs = [m for m in objs if not hasattr(m, "scim_groups")]  # known already
+        refs = membership_group_refs(memberships=objs) if self.wants_members(params) else {}
+        for obj in objs:
+            obj.scim_groups = refs.get(obj.pk, [])  # [] when not shown: not read at all
+
+    def written(self, obj: Any, *, created: bool, params: dict[str, Any]) -> None:
+        if created:
+            obj.scim_groups = []  # groups are pushed to a member after it is created
+        self.prepare([obj], params)
+
+    def render(self, obj: Any, params: dict[str, Any]) -> dict[str, Any]:
+        return self.adapter(obj).to_dict(groups=getattr(obj, "scim_groups", None))
+
+
+class GroupResource(Resource):
+    resource = "Group"
+    schema_id = GROUP_SCHEMA
+    related = "members"
+
+    def queryset(self, *, with_members: bool = True) -> QuerySet:
+        # Members are loaded per page by ``prepare`` as bare id pairs: a page of 100 groups of
+        # 500 members is 50,000 rows, too many to build model instances for.
+        return group_list(organization=self.scim.organization, with_members=False)
+
+    def adapter(self, obj: Any) -> Any:
+        return get_group_adapter()(obj, self.request)
+
+    def new(self) -> Any:
+        return Group(organization=self.scim.organization)
+
+    def prepare(self, objs: list[Any], params: dict[str, Any]) -> None:
+        objs = [g for g in objs if not hasattr(g, "scim_member_ids")]  # known already
+        if objs and self.wants_members(params):
+            member_ids = group_member_ids(groups=objs)
+            for group in objs:
+                group.scim_member_ids = member_ids[group.pk]
+
+    def render(self, obj: Any, params: dict[str, Any]) -> dict[str, Any]:
+        return self.adapter(obj).to_dict(member_ids=getattr(obj, "scim_member_ids", None))
