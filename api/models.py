@@ -14,6 +14,7 @@ from django.db import models
 from django.utils import timezone
 
 from orgs.models import Organization
+from orgs.secrets import RevocableSecret
 
 
 class ApiKeyQuerySet(models.QuerySet):
@@ -25,7 +26,7 @@ class ApiKeyQuerySet(models.QuerySet):
         )
 
 
-class ApiKey(models.Model):
+class ApiKey(RevocableSecret, models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
     )
@@ -51,14 +52,3 @@ class ApiKey(models.Model):
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.description or 'no description'})"
 
-    @property
-    def status(self) -> str:
-        if self.revoked_at is not None:
-            return "revoked"
-        if self.expires_at is not None and self.expires_at <= timezone.now():
-            return "expired"
-        return "active"
-
-    @property
-    def is_usable(self) -> bool:
-        return self.status == "active"

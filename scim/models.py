@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from orgs.lookup_keys import LookupKeysModel, LookupKeysQuerySet
 from orgs.models import Organization
+from orgs.secrets import RevocableSecret
 from orgs.text import fold
 
 
@@ -22,9 +23,10 @@ class ScimTokenQuerySet(models.QuerySet):
         )
 
 
-class ScimToken(models.Model):
+class ScimToken(RevocableSecret, models.Model):
     """A bearer token of one organization. Whether it is usable is decided here, for a row
-    (``status``) and for a query (``ScimToken.objects.usable()``), and nowhere else."""
+    (``status``, from ``orgs.secrets.RevocableSecret``, as for API keys) and for a query
+    (``ScimToken.objects.usable()``)."""
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="scim_tokens"
@@ -60,17 +62,6 @@ class ScimToken(models.Model):
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.description or 'no description'})"
 
-    @property
-    def status(self) -> str:
-        if self.revoked_at is not None:
-            return "revoked"
-        if self.expires_at is not None and self.expires_at <= timezone.now():
-            return "expired"
-        return "active"
-
-    @property
-    def is_usable(self) -> bool:
-        return self.status == "active"
 
 
 class ScimUserProfile(LookupKeysModel):
