@@ -1,9 +1,10 @@
 """Fixed-window counters in the shared cache, for the rate limits (SAML login starts, SCIM).
 
-One ``incr`` per count (plus an ``add`` for a window's first): atomic on Redis, so every worker
-on every machine sees the same count (``CACHE_URL``). A cache may evict a counter; that only
-makes the limit lenient for the rest of its window, which is why no security decision depends
-on one.
+On Redis (``CACHE_URL``; ``config.cache``) one atomic round trip per count, so every worker on
+every machine sees the same count; other caches (the database cache of a single machine,
+locmem in tests) ``incr``, with an ``add`` for a window's first. A cache may evict a counter;
+that only makes the limit lenient for the rest of its window, which is why no security decision
+depends on one.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ def count_in_window(key: str, *, window: int, now: float | None = None) -> Windo
     index = int(now // window)
     retry_after = max(1, math.ceil(window - now % window))
     full_key = f"{key}:{index}"
+    counter = getattr(cache, "count_in_window", None)  # config.cache.RedisCache
+    if counter is not None:
+        return WindowCount(count=counter(full_key, window + 5), retry_after=retry_after)
     try:
         count = cache.incr(full_key)
     except ValueError:  # the window's first event, or an evicted counter (lenient, never wrong)

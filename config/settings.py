@@ -168,7 +168,8 @@ def cache_settings(url: str) -> dict[str, dict[str, str]]:
     """CACHES for a ``CACHE_URL``. The cache serves throttles and speed only: it may evict any
     key, so no security decision depends on it (SAML's one-time state is in the database)."""
     if url.startswith(("redis://", "rediss://")):
-        return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's Redis backend with a one-round-trip counter for the rate limits.
+        return {"default": {"BACKEND": "config.cache.RedisCache",
                             "LOCATION": url,
                             # Short socket timeouts: an unreachable Redis fails a request
                             # (and /healthz) fast.

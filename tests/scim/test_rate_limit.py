@@ -73,7 +73,7 @@ def test_a_cache_that_is_down_lets_scim_through_with_one_warning(
 ):
     monkeypatch.setattr(ScimTokenThrottle, "cache_down_until", 0.0)
     settings.CACHES = {"default": {  # nothing listens on port 1: refused at once
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.cache.RedisCache",
         "LOCATION": "redis://127.0.0.1:1/0",
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }}
