@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
@@ -52,13 +52,13 @@ def scim_request_record(record: RequestRecord) -> None:
     transaction (a test's) it is a plain INSERT: the setting would last for the caller's
     whole transaction.
     """
-    row = ScimRequest(**asdict(record))
     if connection.vendor != "postgresql" or connection.in_atomic_block:
-        row.save(force_insert=True)
+        ScimRequest(**vars(record)).save(force_insert=True)
         return
     sql, fields = _async_insert()
+    # The record's names are the columns' (``organization_id``): no model instance is built.
     with connection.cursor() as cursor:
-        cursor.execute(sql, [f.get_db_prep_save(getattr(row, f.attname), connection)
+        cursor.execute(sql, [f.get_db_prep_save(getattr(record, f.attname), connection)
                              for f in fields])
 
 
