@@ -1,0 +1,120 @@
+"""``config.prepared_queries``: a queryset compiled once per connection gives exactly what the
+ORM gives for every later value, compiles nothing more, and refuses to cache a builder whose
+SQL does not follow its arguments (those run through the ORM, still right)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import connection, connections
+from django.db.models.sql.compiler import SQLCompiler
+from django.test.utils import CaptureQueriesContext
+
+from config import prepared_queries
+from config.prepared_queries import prepared
+from orgs.models import GroupMember, Membership
+from orgs.text import fold
+from tests.factories import GroupFactory, MembershipFactory, OrganizationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    prepared_queries._entries.clear()
+    yield
+    prepared_queries._entries.clear()
+
+
+@pytest.fixture
+def compilations(monkeypatch):
+    calls = []
+    original = SQLCompiler.as_sql
+
+    def counted(self, *args, **kwargs):
+        calls.append(self.query.model.__name__)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counted)
+    return calls
+
+
+def by_email_key(organization_id, email):
+    return (Membership.objects.filter(organization_id=organization_id, email_key=fold(email))
+            .select_related("organization").order_by("id"))
+
+
+def test_rows_are_the_orms_for_every_value_and_compile_once(compilations):
+    org, other = OrganizationFactory(), OrganizationFactory()
+    ada = MembershipFactory(organization=org, email="Ada@Example.com")
+    MembershipFactory(organization=other, email="ada@example.com")
+    grace = MembershipFactory(organization=org, email="grace@example.com")
+    kinds = [uuid.UUID, str]
+    first = prepared(("by-email",), by_email_key, [org.pk, "ADA@example.COM"], kinds)
+    assert compilations == ["Membership", "Membership"]  # the two stand-in compilations
+    compilations.clear()
+    with CaptureQueriesContext(connection) as queries:
+        second = prepared(("by-email",), by_email_key, [org.pk, "Grace@Example.com"], kinds)
+        none = prepared(("by-email",), by_email_key, [other.pk, "grace@example.com"], kinds)
+        assert second[0].organization.name == org.name  # select_related: no query of its own
+    assert compilations == []
+    assert len(queries) == 2
+    assert first == list(by_email_key(org.pk, "ADA@example.COM")) == [ada]
+    assert [m.pk for m in second] == [grace.pk]
+    assert none == []
+    assert second[0].email == "grace@example.com" and not second[0]._state.adding
+
+
+def test_values_lists_and_lists_of_ids():
+    org = OrganizationFactory()
+    group = GroupFactory(organization=org, display_name="Eng")
+    members = [MembershipFactory(organization=org) for _ in range(3)]
+    for m in members[:2]:
+        GroupMember.objects.create(group=group, membership=m)
+
+    def refs(*ids):
+        return (GroupMember.objects.filter(membership_id__in=ids).order_by("membership_id")
+                .values_list("membership_id", "group__display_name"))
+
+    ids = [m.pk for m in members]
+    expected = list(refs(*ids))
+    assert prepared(("refs", 3), refs, ids, [uuid.UUID] * 3) == expected
+    assert prepared(("refs", 3), refs, ids[::-1], [uuid.UUID] * 3) == expected
+    assert sorted(prepared(("refs", 3), refs, [ids[2]] * 3, [uuid.UUID] * 3)) == []
+
+
+def test_a_builder_that_drops_or_reshapes_a_value_is_not_cached(compilations, caplog):
+    org = OrganizationFactory()
+    m = MembershipFactory(organization=org, email="x@example.com")
+
+    def ignores_email(organization_id, email):
+        return Membership.objects.filter(organization_id=organization_id)
+
+    def suffixed(organization_id, email):  # a transformation prepared queries do not know
+        return Membership.objects.filter(organization_id=organization_id,
+                                          email_key__in=[email + ".", email.lower()])
+
+    kinds = [uuid.UUID, str]
+    for _ in range(2):
+        assert [r.pk for r in prepared(("ignores",), ignores_email, [org.pk, "X@example.com"],
+                                       kinds)] == [m.pk]
+        assert [r.pk for r in prepared(("suffixed",), suffixed, [org.pk, "X@example.com"],
+                                       kinds)] == [m.pk]
+    assert caplog.text.count("is not prepared") == 2
+    compilations.clear()
+    prepared(("suffixed",), suffixed, [org.pk, "X@example.com"], kinds)
+    assert compilations == ["Membership"]  # through the ORM, every time
+
+
+def test_the_cache_is_per_connection_and_bounded(monkeypatch):
+    org = OrganizationFactory()
+    monkeypatch.setattr(prepared_queries, "MAX_KEYS", 2)
+    for n in range(4):
+        assert prepared(("k", n), by_email_key, [org.pk, "a@b.c"], [uuid.UUID, str]) == []
+    assert len(prepared_queries._entries[connections["default"]]) == 2
+
+
+def test_only_uuids_and_strings_stand_in():
+    with pytest.raises(TypeError):
+        prepared(("int",), lambda n: Membership.objects.filter(pk=n), [1], [int])
