@@ -3,10 +3,12 @@ fixed number of queries."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
 
+from config.prepared_queries import prepared
 from orgs.models import AuditEvent, Group, GroupMember, Membership, Organization
 
 
@@ -25,14 +27,20 @@ def membership_list(
 def membership_group_refs(*, memberships: list[Membership]) -> dict[object, list[tuple]]:
     """Each member's groups as (group id, display name) pairs, in the groups' order, in one
     query of bare values: a page of 100 members builds no Group instance and no related
-    manager (which cost more than the query)."""
+    manager (which cost more than the query). The query is prepared once per page size
+    (``config.prepared_queries``): a lookup asks it for one member, every time."""
     refs: dict[object, list[tuple]] = {m.pk: [] for m in memberships}
     if not refs:
         return refs
-    rows = (
-        GroupMember.objects.filter(membership_id__in=list(refs))
-        .order_by("group__created_at", "group_id")
-        .values_list("membership_id", "group_id", "group__display_name")
+    ids = list(refs)
+    rows = prepared(
+        ("membership_group_refs", len(ids)),
+        lambda *ids: (
+            GroupMember.objects.filter(membership_id__in=ids)
+            .order_by("group__created_at", "group_id")
+            .values_list("membership_id", "group_id", "group__display_name")
+        ),
+        ids, [uuid.UUID] * len(ids),
     )
     for membership_id, group_id, name in rows:
         refs[membership_id].append((group_id, name))

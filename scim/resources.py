@@ -13,10 +13,11 @@ from django.db.models import Q, QuerySet
 from django_scim.utils import get_group_adapter, get_user_adapter
 from rest_framework.response import Response
 
-from orgs.models import Group, Membership
+from config.prepared_queries import prepared
+from orgs.models import Group, Membership, Organization
 from orgs.selectors import group_list, group_member_ids, membership_group_refs, membership_list
 from scim.errors import ScimError, not_found
-from scim.filters import apply_filter
+from scim.filters import apply_filter, keyed_equality
 from scim.listing import (
     Position,
     attribute_names,
@@ -39,7 +40,23 @@ class Resource:
     related = ""  # the attribute that costs a query of its own: a user's groups, a group's members
 
     def queryset(self, *, with_members: bool = True) -> QuerySet:
+        return self.queryset_for(self.scim.organization)
+
+    def queryset_for(self, organization: Organization) -> QuerySet:
+        """The resources of ``organization``, as every read starts from them."""
         raise NotImplementedError
+
+    def prepared_rows(self, key: tuple, build: Any, *args: uuid.UUID | str) -> list[Any]:
+        """``build(queryset, organization_id, *args)``'s rows for the caller's organization
+        (``queryset`` is ``queryset_for`` it), its SQL compiled
+        once per connection for ``key`` (``config.prepared_queries``): the reads IdPs repeat
+        thousands of times, whose ORM compilation costs more than the query."""
+        return prepared(
+            (self.resource, *key),
+            lambda organization_id, *values: build(
+                self.queryset_for(Organization(pk=organization_id)), organization_id, *values),
+            [self.scim.organization.pk, *args], [uuid.UUID, *(type(a) for a in args)],
+        )
 
     def adapter(self, obj: Any) -> Any:
         raise NotImplementedError
@@ -53,9 +70,9 @@ class Resource:
             pk = uuid.UUID(resource_id)
         except ValueError:
             raise not_found(self.resource, resource_id) from None
-        # Writes answer with what the service wrote, so they load no members here.
-        with_members = self.wants_members(params) if params else False
-        found = list(self.queryset(with_members=with_members).filter(pk=pk).order_by()[:1])
+        # Members (a user's groups, a group's members) are loaded by ``prepare``.
+        found = self.prepared_rows(("one",), lambda qs, _, pk: qs.filter(pk=pk).order_by()[:1],
+                                   pk)
         if not found:
             raise not_found(self.resource, resource_id)
         return found[0]
@@ -117,18 +134,45 @@ class Resource:
         self.prepare(objs, params)
         return [self.document(obj, params) for obj in objs]
 
+    def first_page(self, source: Any, count: int) -> list[Any] | None:
+        """A first page in a shape IdPs repeat (the whole list, or one ``eq`` on a lookup
+        key), through a prepared query; None for any other."""
+        if count <= 0:
+            return None
+        text = source.get("filter")
+        if text is None:
+            return self.prepared_rows(("page", count), lambda qs, _: qs[:count])
+        if not isinstance(text, str):
+            return None
+        equality = keyed_equality(text, self.resource)
+        if equality is None:
+            return None
+        attribute, value = equality
+        return self.prepared_rows(
+            ("eq", attribute, count),
+            lambda qs, organization_id, v: apply_filter(
+                qs, f'{attribute} eq "{v}"', self.resource, organization_id)[:count],
+            value,
+        )
+
     def listing(self, source: Any) -> dict[str, Any]:
         params = self.params(source)
-        qs = self.filtered(source, params)
         if "cursor" in source:
-            return self.cursor_listing(source, params, qs)
+            return self.cursor_listing(source, params, self.filtered(source, params))
         start, count = paging(source)
         offset = start - 1
-        objs = self.rows(qs, offset, count)
+        objs = self.first_page(source, count) if not offset else None
+        qs = None
+        if objs is None:
+            qs = self.filtered(source, params)
+            objs = self.rows(qs, offset, count)
         self.prepare(objs, params)
         # A short page ends the list: its total needs no count.
         ends = len(objs) < count and (objs or not offset)
-        total = offset + len(objs) if ends else qs.count()
+        if ends:
+            total = offset + len(objs)
+        else:
+            total = (qs if qs is not None else self.filtered(source, params)).count()
         return list_response([self.document(obj, params) for obj in objs], total, start)
 
     def cursor_listing(self, source: Any, params: dict[str, Any], qs: QuerySet) -> dict[str, Any]:
@@ -165,10 +209,10 @@ class UserResource(Resource):
     schema_id = USER_SCHEMA
     related = "groups"
 
-    def queryset(self, *, with_members: bool = True) -> QuerySet:
+    def queryset_for(self, organization: Organization) -> QuerySet:
         # Groups are loaded per page by ``prepare``, as bare (id, name) pairs.
         return membership_list(
-            organization=self.scim.organization, with_groups=False
+            organization=organization, with_groups=False
         ).select_related("scim_profile")
 
     def adapter(self, obj: Any) -> Any:
@@ -204,10 +248,10 @@ class GroupResource(Resource):
     schema_id = GROUP_SCHEMA
     related = "members"
 
-    def queryset(self, *, with_members: bool = True) -> QuerySet:
+    def queryset_for(self, organization: Organization) -> QuerySet:
         # Members are loaded per page by ``prepare`` as bare id pairs: a page of 100 groups of
         # 500 members is 50,000 rows, too many to build model instances for.
-        return group_list(organization=self.scim.organization, with_members=False)
+        return group_list(organization=organization, with_members=False)
 
     def adapter(self, obj: Any) -> Any:
         return get_group_adapter()(obj, self.request)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
+from config.prepared_queries import prepared
 from orgs.exceptions import (
     AlreadyExists,
     InvalidInput,
@@ -54,22 +56,38 @@ def check_idp_keys(
 ) -> None:
     """A member is keyed by the IdP's identifiers: userName and externalId are unique per
     organization, ignoring case (the constraints enforce it; this names the clash). One query,
-    through the lookup keys' indexes, whatever the size of the organization."""
-    clash = Q()
-    if user_name:  # a member added by hand has no userName of its own: its email is no clash
-        clash |= Q(user_name_key=fold(user_name), scim_user_name__gt="")
-    if external_id:
-        clash |= Q(external_id_key=fold(external_id))
-    if not clash:
+    through the lookup keys' indexes, whatever the size of the organization; prepared
+    (``config.prepared_queries``): every SCIM create and update runs it."""
+    if not user_name and not external_id:
         return
-    members = Membership.objects.filter(clash, organization=organization).order_by()
+    shape = (bool(user_name), bool(external_id), exclude_pk is not None)
+    args: list[Any] = [organization.pk, *(v for v in (user_name, external_id) if v)]
+    kinds: list[type] = [uuid.UUID] + [str] * (len(args) - 1)
     if exclude_pk is not None:
-        members = members.exclude(pk=exclude_pk)
-    found = list(members.values_list("scim_user_name", "user_name_key")[:2])
+        args.append(uuid.UUID(str(exclude_pk)))
+        kinds.append(uuid.UUID)
+    found = prepared(("check_idp_keys", *shape),
+                     lambda *values: _idp_key_clashes(shape, *values), args, kinds)
     if user_name and any(name and key == fold(user_name) for name, key in found):
         raise AlreadyExists(f"userName {user_name!r} is already used in {organization.name}.")
     if found:
         raise AlreadyExists(f"externalId {external_id!r} is already used in {organization.name}.")
+
+
+def _idp_key_clashes(shape: tuple[bool, bool, bool], organization_id: Any,
+                     *values: Any) -> QuerySet:
+    """Up to two members of the organization holding the userName or externalId in
+    ``values`` (those ``shape`` says are there), except the member ``values`` may end with."""
+    rest = list(values)
+    clash = Q()
+    if shape[0]:  # a member added by hand has no userName of its own: its email is no clash
+        clash |= Q(user_name_key=fold(rest.pop(0)), scim_user_name__gt="")
+    if shape[1]:
+        clash |= Q(external_id_key=fold(rest.pop(0)))
+    members = Membership.objects.filter(clash, organization_id=organization_id).order_by()
+    if shape[2]:
+        members = members.exclude(pk=rest.pop(0))
+    return members.values_list("scim_user_name", "user_name_key")[:2]
 
 
 def check_role(role: str) -> str:

@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 
+from config.prepared_queries import prepared
 from orgs.audit import Actor, audit_record
 from orgs.exceptions import (
     AlreadyExists,
@@ -62,7 +63,16 @@ def group_insert(
 
 
 def group_lock(group: Group) -> Group:
-    return Group.objects.select_for_update().select_related("organization").get(pk=group.pk)
+    """The group, locked, with its organization; prepared (``config.prepared_queries``):
+    every group push runs it."""
+    found = prepared(("group_lock",), _locked_group, [group.pk], [uuid.UUID])
+    if not found:
+        raise Group.DoesNotExist(f"Group {group.pk} does not exist.")
+    return found[0]
+
+
+def _locked_group(pk: uuid.UUID) -> QuerySet[Group]:
+    return Group.objects.select_for_update().select_related("organization").filter(pk=pk)[:1]
 
 
 def group_apply(

@@ -31,9 +31,10 @@ control character or a bidi override cannot match anything stored and is ``inval
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from scim2_filter_parser import ast
 
 from scim.filters.compile import GROUP_FIELDS, USER_FIELDS, USER_LISTS, Transpiler
-from scim.grammar import parse_filter
+from scim.grammar import operand, parse_filter
 from scim.schemas import GROUP_SCHEMA, USER_SCHEMA
 
 
@@ -49,3 +50,25 @@ def apply_filter(
     else:
         q = Transpiler(GROUP_FIELDS, GROUP_SCHEMA).visit(parse_filter(text))
     return qs.filter(q)
+
+
+def keyed_equality(text: str, resource: str) -> tuple[str, str] | None:
+    """``(attribute, value)`` when ``text`` is ``attribute eq "value"`` with a non-empty value
+    on an attribute compared through its lookup key (userName, externalId, displayName):
+    the lookups IdPs repeat, whose query has the same shape for every value (so it can be
+    prepared: ``config.prepared_queries``). None for any other filter; a filter
+    ``apply_filter`` would refuse raises the same error here."""
+    tree = parse_filter(text)
+    if not isinstance(tree, ast.Filter) or tree.negated or tree.namespace is not None:
+        return None
+    node = tree.expr
+    if not isinstance(node, ast.AttrExpr) or node.value.lower() != "eq":
+        return None
+    path = node.attr_path
+    if not isinstance(path.attr_name, str) or path.sub_attr is not None or path.uri:
+        return None
+    field = (USER_FIELDS if resource == "User" else GROUP_FIELDS).get(path.attr_name.lower())
+    value = operand(node)
+    if field is None or field.key is None or not isinstance(value, str) or not value:
+        return None
+    return path.attr_name.lower(), value

@@ -10,13 +10,16 @@ A member is described to these services as an ``IdpUser``: the domain's view of 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
+from django.db.models import QuerySet
 
+from config.prepared_queries import prepared
 from orgs import services as orgs_services
 from orgs.audit import Actor, audit_record
 from orgs.exceptions import NotFound
@@ -98,6 +101,21 @@ def scim_user_create(
     return membership
 
 
+_MEMBER_KEY = (uuid.UUID, uuid.UUID)  # the member's id, its organization's
+
+
+def _members(pk: uuid.UUID, organization_id: uuid.UUID) -> QuerySet[Membership]:
+    return Membership.objects.filter(pk=pk, organization_id=organization_id).order_by()
+
+
+def _lock_member(pk: uuid.UUID, organization_id: uuid.UUID) -> QuerySet:
+    return _members(pk, organization_id).select_for_update().values_list("pk", flat=True)
+
+
+def _read_member(pk: uuid.UUID, organization_id: uuid.UUID) -> QuerySet[Membership]:
+    return _members(pk, organization_id).select_related("organization", "scim_profile")[:1]
+
+
 @transaction.atomic
 def scim_user_update(
     *, membership: Membership, change: Callable[[IdpUser], IdpUser], actor: Actor
@@ -111,15 +129,13 @@ def scim_user_update(
     one of its SCIM profile when that changed, and one audit event for the request:
     ``scim.user.deactivated`` or ``scim.user.reactivated`` when ``active`` changed, else
     ``scim.user.updated``, with every change in ``changes``."""
-    members = Membership.objects.filter(
-        pk=membership.pk, organization_id=membership.organization_id
-    )
     # Lock first, then read in a statement of its own: PostgreSQL re-reads only the locked row
-    # after a wait, so a profile joined into the locking query could be a stale one.
-    members = members.order_by()
-    if not list(members.select_for_update().values_list("pk", flat=True)):
+    # after a wait, so a profile joined into the locking query could be a stale one. Both
+    # statements are prepared (config.prepared_queries): every PUT and PATCH runs them.
+    key = [membership.pk, membership.organization_id]
+    if not prepared(("scim_user_update", "lock"), _lock_member, key, _MEMBER_KEY):
         raise NotFound(f"User {membership.pk} not found.")  # deleted by a concurrent request
-    m = members.select_related("organization", "scim_profile").get()
+    m = prepared(("scim_user_update", "read"), _read_member, key, _MEMBER_KEY)[0]
     old = idp_user_of(m)
     new = change(old)
     own = {
