@@ -21,6 +21,7 @@ import copy
 import logging
 import uuid
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +33,7 @@ from orgs.text import fold
 
 logger = logging.getLogger(__name__)
 
-MAX_KEYS = 256  # per connection; a key beyond it is compiled every time (never wrong)
+MAX_KEYS = 256  # per connection, the least recently used go first
 
 _NAMESPACE = uuid.UUID("6d1c1f2e-8a4b-4c1e-9f3a-0b7e5d2c4a11")
 
@@ -75,7 +76,8 @@ class _Compiled:
 
 
 _UNCACHEABLE = object()
-_entries: weakref.WeakKeyDictionary[Any, dict[Hashable, Any]] = weakref.WeakKeyDictionary()
+_entries: weakref.WeakKeyDictionary[Any, OrderedDict[Hashable, Any]] = (
+    weakref.WeakKeyDictionary())
 
 
 def prepared(key: Hashable, build: Callable[..., QuerySet], args: Sequence[Any],
@@ -85,15 +87,27 @@ def prepared(key: Hashable, build: Callable[..., QuerySet], args: Sequence[Any],
     conn = connections[DEFAULT_DB_ALIAS]
     entries = _entries.get(conn)
     if entries is None:
-        entries = _entries[conn] = {}
+        entries = _entries[conn] = OrderedDict()
     entry = entries.get(key)
     if entry is None:
-        entry = _compile(key, build, kinds, conn) if len(entries) < MAX_KEYS else _UNCACHEABLE
-        if entry is not _UNCACHEABLE or len(entries) < MAX_KEYS:
-            entries[key] = entry
+        entry = entries[key] = _compile(key, build, kinds, conn)
+        if len(entries) > MAX_KEYS:
+            entries.popitem(last=False)
+    else:
+        entries.move_to_end(key)
     if entry is _UNCACHEABLE:
         return list(build(*args))
     return entry.run(args)
+
+
+def padded(values: Sequence[Any]) -> list[Any]:
+    """``values`` repeated at the end up to the next power of two, for an ``IN (…)`` list:
+    the same rows, and a few prepared shapes instead of one per length."""
+    values = list(values)
+    size = 1
+    while size < len(values):
+        size *= 2
+    return values + values[-1:] * (size - len(values))
 
 
 def _compile(key: Hashable, build: Callable[..., QuerySet], kinds: Sequence[type],

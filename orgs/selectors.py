@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
 
-from config.prepared_queries import prepared
+from config.prepared_queries import padded, prepared
 from orgs.models import AuditEvent, Group, GroupMember, Membership, Organization
 
 
@@ -27,12 +27,13 @@ def membership_list(
 def membership_group_refs(*, memberships: list[Membership]) -> dict[object, list[tuple]]:
     """Each member's groups as (group id, display name) pairs, in the groups' order, in one
     query of bare values: a page of 100 members builds no Group instance and no related
-    manager (which cost more than the query). The query is prepared once per page size
+    manager (which cost more than the query). The query is prepared once per size of its id
+    list (padded to a power of two)
     (``config.prepared_queries``): a lookup asks it for one member, every time."""
     refs: dict[object, list[tuple]] = {m.pk: [] for m in memberships}
     if not refs:
         return refs
-    ids = list(refs)
+    ids = padded(refs)
     rows = prepared(
         ("membership_group_refs", len(ids)),
         lambda *ids: (

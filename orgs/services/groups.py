@@ -16,7 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
-from config.prepared_queries import prepared
+from config.prepared_queries import padded, prepared
 from orgs.audit import Actor, audit_record
 from orgs.exceptions import (
     AlreadyExists,
@@ -112,17 +112,27 @@ def _resolve_members(group: Group, ids: set[Any]) -> dict[Any, bool]:
     it is in the group already: one query, whatever the number of ids."""
     if not ids:
         return {}
-    in_group = GroupMember.objects.filter(group=group, membership=OuterRef("pk"))
-    found = dict(
-        Membership.objects.filter(pk__in=ids, organization_id=group.organization_id)
-        .annotate(present=Exists(in_group)).order_by().values_list("pk", "present")
-    )
+    uuids = _uuids(ids)
+    if len(uuids) == len(ids):  # prepared, in a few shapes (config.prepared_queries)
+        listed = padded(sorted(uuids))
+        found = dict(prepared(("group_members_resolve", len(listed)), _member_presence,
+                              [group.pk, group.organization_id, *listed],
+                              [uuid.UUID] * (len(listed) + 2)))
+    else:
+        found = dict(_member_presence(group.pk, group.organization_id, *ids))
     missing = {str(i) for i in ids} - {str(i) for i in found}
     if missing:
         raise CrossOrganizationError(
             f"Not members of {group.organization.name}: {', '.join(sorted(missing))}."
         )
     return found
+
+
+def _member_presence(group_id: Any, organization_id: Any, *ids: Any) -> QuerySet:
+    """(membership id, whether it is in the group) for those of ``ids`` in the organization."""
+    in_group = GroupMember.objects.filter(group_id=group_id, membership=OuterRef("pk"))
+    return (Membership.objects.filter(pk__in=ids, organization_id=organization_id)
+            .annotate(present=Exists(in_group)).order_by().values_list("pk", "present"))
 
 
 def group_members_apply(

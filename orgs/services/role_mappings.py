@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from config.prepared_queries import prepared
 from orgs.audit import Actor, audit_record, audit_record_many
 from orgs.exceptions import (
     AlreadyExists,
@@ -94,10 +97,17 @@ def _highest_mapped_role(mappings: dict[str, str], group_names: Iterable[str]) -
 
 
 def _mappings(organization: Organization) -> dict[str, str]:
+    """IdP group name (lowered) → role; prepared (``config.prepared_queries``): every group
+    push that adds members reads them."""
     return {
         m.idp_group_name.lower(): m.role
-        for m in GroupRoleMapping.objects.filter(organization=organization)
+        for m in prepared(("group_role_mappings",), _organization_mappings,
+                          [organization.pk], [uuid.UUID])
     }
+
+
+def _organization_mappings(organization_id: uuid.UUID) -> QuerySet[GroupRoleMapping]:
+    return GroupRoleMapping.objects.filter(organization_id=organization_id)
 
 
 def role_for_new_member(*, organization: Organization, group_names: Iterable[str] = ()) -> str:

@@ -107,7 +107,7 @@ def test_a_builder_that_drops_or_reshapes_a_value_is_not_cached(compilations, ca
     assert compilations == ["Membership"]  # through the ORM, every time
 
 
-def test_the_cache_is_per_connection_and_bounded(monkeypatch):
+def test_the_cache_is_bounded(monkeypatch):
     org = OrganizationFactory()
     monkeypatch.setattr(prepared_queries, "MAX_KEYS", 2)
     for n in range(4):
@@ -118,3 +118,20 @@ def test_the_cache_is_per_connection_and_bounded(monkeypatch):
 def test_only_uuids_and_strings_stand_in():
     with pytest.raises(TypeError):
         prepared(("int",), lambda n: Membership.objects.filter(pk=n), [1], [int])
+
+
+def test_padding_keeps_the_rows_and_bounds_the_shapes():
+    from config.prepared_queries import padded
+
+    assert padded([1]) == [1]
+    assert padded([1, 2, 3]) == [1, 2, 3, 3]
+    assert padded(list(range(5))) == [0, 1, 2, 3, 4, 4, 4, 4]
+    assert len({len(padded(range(n))) for n in range(1, 1001)}) == 11
+
+
+def test_the_least_recently_used_key_goes_first(monkeypatch):
+    org = OrganizationFactory()
+    monkeypatch.setattr(prepared_queries, "MAX_KEYS", 2)
+    for key in ("a", "b", "a", "c"):
+        prepared((key,), by_email_key, [org.pk, "a@b.c"], [uuid.UUID, str])
+    assert list(prepared_queries._entries[connections["default"]]) == [("a",), ("c",)]
