@@ -184,10 +184,12 @@ class _TokenQuery:
     def __init__(self, conn: Any) -> None:
         quote = conn.ops.quote_name
         token, org, saml = ScimToken._meta, Organization._meta, SamlConnection._meta
-        # The organization's SAML connection too (SCIM needs it active: scim.auth).
+        # The organization's SAML connection too (SCIM needs it active: scim.auth), only as
+        # far as that: its certificate and the rest stay deferred, as with ``.only()``.
         self.parts = [(ScimToken, list(token.concrete_fields)),
                       (Organization, list(org.concrete_fields)),
-                      (SamlConnection, list(saml.concrete_fields))]
+                      (SamlConnection, [saml.pk, saml.get_field("organization"),
+                                        saml.get_field("is_active")])]
         columns = [f"{quote(model._meta.db_table)}.{quote(f.column)}"
                    for model, fields in self.parts for f in fields]
         tokens, orgs, conns = quote(token.db_table), quote(org.db_table), quote(saml.db_table)
