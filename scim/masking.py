@@ -63,6 +63,21 @@ def mask_json(value: Any) -> Any:
     return value
 
 
+# Every word that makes mask_json change something (a sensitive key or PATCH path, a token,
+# a Bearer/Basic credential), in lower case.
+_TRIGGERS = (*_SENSITIVE, "bearer", "basic", TOKEN_PREFIX.lower())
+
+
+def _nothing_to_mask(text: str) -> bool:
+    """Whether the JSON ``text`` surely holds nothing ``mask_json`` would mask: none of its
+    trigger words appears, and no ``\\u`` escape could spell one. Most bodies (a user, a
+    page of users) hold nothing, and walking them costs more than parsing them."""
+    if "\\u" in text:
+        return False
+    lowered = text.lower()
+    return not any(word in lowered for word in _TRIGGERS)
+
+
 def mask_text(text: str) -> str:
     """Pattern masking for what does not parse as JSON (or is too long to parse)."""
     lowered = text.lower()
@@ -81,7 +96,9 @@ def mask_body(raw: bytes, *, complete: bool = True) -> tuple[str, bool]:
     masked = None
     if complete and len(text) <= BODY_LIMIT:
         try:
-            masked = json.dumps(mask_json(json.loads(text)), ensure_ascii=False)
+            parsed = json.loads(text)
+            masked = json.dumps(parsed if _nothing_to_mask(text) else mask_json(parsed),
+                                ensure_ascii=False)
         except (ValueError, RecursionError):
             masked = None
     if masked is None:

@@ -6,8 +6,18 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from scim.masking import BODY_LIMIT, mask_authorization, mask_body, storable, token_in
+from scim.masking import (
+    BODY_LIMIT,
+    _nothing_to_mask,
+    mask_authorization,
+    mask_body,
+    mask_json,
+    storable,
+    token_in,
+)
 
 TOKEN = "rst_scim_a1B2c3" + "x" * 37
 
@@ -90,3 +100,32 @@ def test_a_token_is_found_in_a_header_only_when_shaped_like_ours():
     assert token_in(f"Bearer Bearer {TOKEN}") == TOKEN
     assert token_in("Bearer xrst_scim_a1B2c3xxxx") == ""
     assert token_in("Bearer rst_scim_a1B") == ""
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12)
+    | st.sampled_from(["Bearer abcdefghijklmnop", TOKEN, "pass", "SECRET-ish", "BaSiC x"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.text(max_size=8) | st.sampled_from(["password", "PassWord", "path", "value",
+                                                "clientSecret", "authorization"]),
+        inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(doc=_json, ascii_only=st.booleans())
+def test_a_body_left_unwalked_is_one_masking_would_not_change(doc, ascii_only):
+    """The shortcut (a body with no trigger word is not walked) never skips a mask."""
+    text = json.dumps(doc, ensure_ascii=ascii_only)
+    if _nothing_to_mask(text):
+        assert mask_json(json.loads(text)) == json.loads(text)
+
+
+@pytest.mark.parametrize("text", [
+    '{"pass\\u0077ord": "x"}', '{"a": "Bearer abcdefghijklmn"}', f'{{"a": "{TOKEN}"}}',
+    '{"path": "PASSWORD", "value": "x"}',
+])
+def test_a_body_with_a_trigger_or_an_escape_is_walked(text):
+    assert not _nothing_to_mask(text)
+    assert mask_json(json.loads(text)) != json.loads(text)
