@@ -129,14 +129,23 @@ def _slots(params: Sequence[Any], params_2: Sequence[Any], first: list, second: 
            ) -> list[tuple[int, int, Callable[[Any], Any]]] | None:
     if len(params) != len(params_2):
         return None
+    # Every value an argument's first stand-in can become, once: a lookup per parameter.
+    becomes: dict[tuple[type, Any], list[tuple[int, Callable[[Any], Any]]]] = {}
+    for argument, value in enumerate(first):
+        for transform in _TRANSFORMS:
+            made = transform(value)
+            if made is not None:
+                becomes.setdefault((type(made), made), []).append((argument, transform))
     slots = []
     for position, (one, two) in enumerate(zip(params, params_2, strict=True)):
         if type(one) is type(two) and one == two:
             continue  # a constant of the query
-        found = [(argument, transform)
-                 for argument in range(len(first)) for transform in _TRANSFORMS
-                 if _same(transform(first[argument]), one)
-                 and _same(transform(second[argument]), two)]
+        try:
+            candidates = becomes.get((type(one), one), [])
+        except TypeError:  # an unhashable parameter is no stand-in
+            return None
+        found = [(argument, transform) for argument, transform in candidates
+                 if _same(transform(second[argument]), two)]
         if len({argument for argument, _ in found}) != 1:
             return None  # no argument, or several, could have given this value
         slots.append((position, *found[0]))
