@@ -56,10 +56,12 @@ def scim_request_record(record: RequestRecord) -> None:
         ScimRequest(**vars(record)).save(force_insert=True)
         return
     sql, fields = _async_insert()
-    # The record's names are the columns' (``organization_id``): no model instance is built.
+    # The record's names are the columns' (``organization_id``): no model instance is built,
+    # and text, numbers and flags go to the driver as they are.
     with connection.cursor() as cursor:
-        cursor.execute(sql, [f.get_db_prep_save(getattr(record, f.attname), connection)
-                             for f in fields])
+        cursor.execute(sql, [getattr(record, name) if plain
+                             else field.get_db_prep_save(getattr(record, name), connection)
+                             for field, name, plain in fields])
 
 
 @functools.cache
@@ -67,6 +69,8 @@ def _async_insert() -> tuple[str, list[Any]]:
     """PostgreSQL: INSERT ... SELECT from a CTE that turns synchronous_commit off for this
     statement's transaction. Built from the model, so it follows the columns."""
     fields = [f for f in ScimRequest._meta.concrete_fields if not f.primary_key]
+    plain = {"CharField", "TextField", "BooleanField", "PositiveIntegerField",
+             "PositiveSmallIntegerField"}  # whose database value is the Python value
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     values = ", ".join(f"%s::{f.db_type(connection)}" for f in fields)
@@ -74,7 +78,7 @@ def _async_insert() -> tuple[str, list[Any]]:
         "WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)) "  # noqa: S608
         f"INSERT INTO {quote(ScimRequest._meta.db_table)} ({columns}) "
         f"SELECT {values} FROM async_commit",
-        fields,
+        [(f, f.attname, f.get_internal_type() in plain) for f in fields],
     )
 
 
