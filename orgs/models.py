@@ -245,6 +245,29 @@ class Membership(LookupKeysModel):
         return f"{self.given_name} {self.family_name}".strip()
 
 
+class OrganizationMemberCount(models.Model):
+    """How many members an organization has, kept exact by the database itself: triggers
+    (``orgs/migrations/0007_organization_member_count.py``) add the row when the organization
+    is inserted, add and subtract one for each member inserted and deleted, and drop the row
+    with the organization, whatever writes the rows (services, bulk_create, cascades, raw SQL).
+    An unfiltered SCIM Users list reads its ``totalResults`` here in one primary-key lookup
+    instead of counting every member (``orgs.selectors.membership_count``). Nothing in Python
+    writes it.
+
+    Declared after ``Membership`` so ``dumpdata`` writes the members first: ``loaddata`` then
+    overwrites the count their inserts made with the same figure, not the other way round.
+    """
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.DO_NOTHING,  # the row goes with it, by trigger
+        primary_key=True, related_name="member_count",
+    )
+    members = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.members} members in {self.organization_id}"
+
+
 class Group(LookupKeysModel):
     """A group of members in one organization. Its id is the SCIM Group id. ``display_name_key``
     is the folded display name (``orgs.lookup_keys``): unique per organization, and what
