@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
 from config.prepared_queries import padded, prepared
-from orgs.models import AuditEvent, Group, GroupMember, Membership, Organization
+from orgs.models import (
+    AuditEvent,
+    Group,
+    GroupMember,
+    Membership,
+    Organization,
+    OrganizationMemberCount,
+)
 
 
 def _groups() -> Prefetch:
@@ -22,6 +30,18 @@ def membership_list(
     """Members in creation order, each with its groups in one extra query (``with_groups``)."""
     qs = Membership.objects.filter(organization=organization).order_by("created_at", "id")
     return qs.prefetch_related(_groups()) if with_groups else qs
+
+
+def membership_count(*, organization_id: Any) -> int:
+    """How many members the organization has, exactly, in one primary-key lookup: the count
+    the database keeps (``OrganizationMemberCount``), not a COUNT over every member. An
+    organization without that row (its table emptied without its organizations, as a
+    TRUNCATE can) is counted for real."""
+    kept = list(OrganizationMemberCount.objects.filter(pk=organization_id)
+                .values_list("members", flat=True))
+    if kept:
+        return kept[0]
+    return Membership.objects.filter(organization_id=organization_id).count()
 
 
 def membership_group_refs(*, memberships: list[Membership]) -> dict[object, list[tuple]]:
