@@ -220,7 +220,7 @@ class RootSearchView(ScimView):
                     raise
                 refusal = exc
                 continue
-            parts.append((resource, params, qs, qs.count()))
+            parts.append((resource, params, qs, resource.total(body, params, qs)))
         if not parts and refusal is not None:
             raise refusal
         resources: list[dict[str, Any]] = []
