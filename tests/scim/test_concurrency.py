@@ -174,3 +174,39 @@ def test_a_member_patch_does_not_undo_a_concurrent_rename(org, token):
     group.refresh_from_db()
     assert group.display_name == "Sales EMEA"
     assert GroupMember.objects.filter(group=group).count() == len(people)
+
+
+def test_concurrent_creates_and_deletes_keep_the_member_count_exact(org, token):
+    """Each create adds one to the organization's kept count and each delete takes one off
+    (``OrganizationMemberCount``): concurrent ones all land, none is lost or counted twice,
+    and the Test Connector's total is the real count."""
+    from orgs.models import Membership
+    from orgs.selectors import membership_count
+
+    leaving = [MembershipFactory(organization=org) for _ in range(3)]
+    barrier = threading.Barrier(8 + len(leaving))
+    statuses: list[int] = []
+
+    def work(job: str) -> None:
+        try:
+            scim = ScimClient(Client(), token)
+            barrier.wait(timeout=10)
+            if job.startswith("/"):
+                response = scim.delete(job)
+            else:
+                response = scim.post("/Users", {"userName": job})
+            statuses.append(response.status_code)
+        finally:
+            connections.close_all()
+
+    jobs = [f"new{i}@example.com" for i in range(8)] + [f"/Users/{m.pk}" for m in leaving]
+    threads = [threading.Thread(target=work, args=(job,)) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(statuses) == [201] * 8 + [204] * len(leaving)
+    assert Membership.objects.filter(organization=org).count() == 8
+    assert membership_count(organization_id=org.pk) == 8
+    body = json.loads(ScimClient(Client(), token).get("/Users?startIndex=1&count=2").content)
+    assert body["totalResults"] == 8
