@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
@@ -32,13 +31,18 @@ def membership_list(
     return qs.prefetch_related(_groups()) if with_groups else qs
 
 
-def membership_count(*, organization_id: Any) -> int:
+def membership_count(*, organization_id: uuid.UUID) -> int:
     """How many members the organization has, exactly, in one primary-key lookup: the count
-    the database keeps (``OrganizationMemberCount``), not a COUNT over every member. An
-    organization without that row (its table emptied without its organizations, as a
-    TRUNCATE can) is counted for real."""
-    kept = list(OrganizationMemberCount.objects.filter(pk=organization_id)
-                .values_list("members", flat=True))
+    the database keeps (``OrganizationMemberCount``), not a COUNT over every member; prepared
+    (``config.prepared_queries``), as each full page of an import asks it. An organization
+    without that row (its table emptied without its organizations, as a TRUNCATE can) is
+    counted for real."""
+    kept = prepared(
+        ("membership_count",),
+        lambda organization_id: OrganizationMemberCount.objects.filter(
+            pk=organization_id).values_list("members", flat=True),
+        [organization_id], [uuid.UUID],
+    )
     if kept:
         return kept[0]
     return Membership.objects.filter(organization_id=organization_id).count()
