@@ -13,6 +13,7 @@ from orgs.models import Membership, Organization, OrganizationMemberCount, User
 from orgs.selectors import membership_count
 from scim.services.provisioning import IdpUser, scim_user_create, scim_user_delete
 from tests.factories import MembershipFactory, OrganizationFactory
+from tests.orgs.migration_helpers import migrate_to
 
 TRIGGERS = {"orgs_organization_count_insert", "orgs_organization_count_delete",
             "orgs_membership_count_insert", "orgs_membership_count_delete",
@@ -148,17 +149,10 @@ def test_truncating_the_members_sets_the_counts_to_zero(org):
 BEFORE = [("orgs", "0006_group_source")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_counts_existing_members_and_goes_back():
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
-    old = _migrate(BEFORE)
+    old = migrate_to(BEFORE)
     assert not TRIGGERS & installed_triggers()
     Organization_ = old.get_model("orgs", "Organization")
     Membership_ = old.get_model("orgs", "Membership")
@@ -167,7 +161,7 @@ def test_the_migration_counts_existing_members_and_goes_back():
     Membership_.objects.bulk_create(
         [Membership_(organization=acme, email=f"m{i}@example.com") for i in range(5)])
 
-    _migrate(latest)
+    migrate_to(latest)
     assert installed_triggers() >= TRIGGERS
     counts = dict(OrganizationMemberCount.objects.values_list("organization__slug", "members"))
     assert counts == {"acme": 5, "empty": 0}

@@ -11,21 +11,16 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from tests.orgs.migration_helpers import migrate_to
+
 BEFORE = [("orgs", "0002_cache_table"), ("scim", "0002_scim_user_profile"),
           ("sso", "0001_initial")]
-
-
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
 def test_existing_memberships_keep_ids_accounts_and_keys():
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
-    old = _migrate(BEFORE)
+    old = migrate_to(BEFORE)
     User = old.get_model("orgs", "User")
     Organization = old.get_model("orgs", "Organization")
     Membership = old.get_model("orgs", "Membership")
@@ -47,7 +42,7 @@ def test_existing_memberships_keep_ids_accounts_and_keys():
     Profile.objects.create(membership_id=ids[0], display_name="Jane D")
     Profile.objects.filter(membership_id=ids[0]).update(updated_at=later)
 
-    new = _migrate(latest)
+    new = migrate_to(latest)
     Membership = new.get_model("orgs", "Membership")
     User = new.get_model("orgs", "User")
     rows = {m.pk: m for m in Membership.objects.select_related("user")}
@@ -68,7 +63,7 @@ def test_existing_memberships_keep_ids_accounts_and_keys():
 @pytest.mark.django_db(transaction=True)
 def test_duplicate_external_ids_stop_the_migration_with_a_clear_message():
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
-    old = _migrate(BEFORE)
+    old = migrate_to(BEFORE)
     User = old.get_model("orgs", "User")
     Organization = old.get_model("orgs", "Organization")
     Membership = old.get_model("orgs", "Membership")
@@ -78,7 +73,7 @@ def test_duplicate_external_ids_stop_the_migration_with_a_clear_message():
         Membership.objects.create(organization=acme, user=user, external_id=external_id)
     try:
         with pytest.raises(RuntimeError, match="Clear the duplicates' externalId"):
-            _migrate(latest)
+            migrate_to(latest)
     finally:
         Membership.objects.filter(external_id="00ua").update(external_id="00ub")
-        _migrate(latest)
+        migrate_to(latest)

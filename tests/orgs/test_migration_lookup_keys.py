@@ -8,21 +8,16 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from tests.orgs.migration_helpers import migrate_to
+
 BEFORE = [("orgs", "0003_membership_identity"), ("scim", "0003_member_last_modified"),
           ("sso", "0001_initial")]
-
-
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
 def test_existing_rows_get_their_lookup_keys():
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
-    old = _migrate(BEFORE)
+    old = migrate_to(BEFORE)
     Organization = old.get_model("orgs", "Organization")
     Membership = old.get_model("orgs", "Membership")
     Group = old.get_model("orgs", "Group")
@@ -36,7 +31,7 @@ def test_existing_rows_get_their_lookup_keys():
                    {"value": "J.Doe@Home.example", "type": "home"}, {"type": "other"}]})
     Group.objects.create(organization=acme, display_name="Engineering ÉQUIPE")
 
-    new = _migrate(latest)
+    new = migrate_to(latest)
     Membership = new.get_model("orgs", "Membership")
     okta, manual = Membership.objects.get(pk=okta.pk), Membership.objects.get(pk=manual.pk)
     assert (okta.user_name_key, okta.email_key, okta.external_id_key) == (
