@@ -101,8 +101,8 @@ def prepared(key: Hashable, build: Callable[..., QuerySet], args: Sequence[Any],
             entries.popitem(last=False)
     else:
         entries.move_to_end(key)
-    if entry is _UNCACHEABLE:
-        return list(build(*args))
+    if entry is _UNCACHEABLE or not all(map(isinstance, args, kinds)):
+        return list(build(*args))  # a value of another type than declared: the ORM decides
     return entry.run(args)
 
 

@@ -95,10 +95,15 @@ def group_member_ids(*, groups: list[Group]) -> dict[object, list[object]]:
     ids: dict[object, list[object]] = {g.pk: [] for g in groups}
     if not ids:
         return ids
-    rows = (
-        GroupMember.objects.filter(group_id__in=list(ids))
-        .order_by("created_at", "id")
-        .values_list("group_id", "membership_id")
+    listed = padded(ids)
+    rows = prepared(  # every group push answers with its group: prepared, per padded size
+        ("group_member_ids", len(listed)),
+        lambda *group_ids: (
+            GroupMember.objects.filter(group_id__in=group_ids)
+            .order_by("created_at", "id")
+            .values_list("group_id", "membership_id")
+        ),
+        listed, [uuid.UUID] * len(listed),
     )
     for group_id, membership_id in rows:
         ids[group_id].append(membership_id)

@@ -135,3 +135,13 @@ def test_the_least_recently_used_key_goes_first(monkeypatch):
     for key in ("a", "b", "a", "c"):
         prepared((key,), by_email_key, [org.pk, "a@b.c"], [uuid.UUID, str])
     assert list(prepared_queries._entries[connections["default"]]) == [("a",), ("c",)]
+
+
+def test_a_value_of_another_type_than_declared_goes_through_the_orm(compilations):
+    org = OrganizationFactory()
+    ada = MembershipFactory(organization=org, email="ada@example.com")
+    prepared(("by-email",), by_email_key, [org.pk, "ada@example.com"], [uuid.UUID, str])
+    compilations.clear()
+    found = prepared(("by-email",), by_email_key, [str(org.pk), "ada@example.com"],
+                     [uuid.UUID, str])
+    assert found == [ada] and compilations == ["Membership"]
