@@ -11,14 +11,14 @@ import hashlib
 import hmac
 import logging
 import secrets
-import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from config.prepared_queries import prepared
 from orgs.audit import Actor, audit_record
 from orgs.exceptions import InvalidInput, PreconditionFailed
 from orgs.models import Organization
@@ -175,77 +175,28 @@ def scim_token_revoke(
     return t
 
 
-class _TokenQuery:
-    """The token with a given hash and its organization: the query every SCIM request makes
-    before anything else, written once per database connection from the two models' fields.
-    Compiled by the ORM it costs the worker about 0.4 ms of CPU per request, several times
-    the query itself; here a request pays for the query and the rows' conversion only."""
-
-    def __init__(self, conn: Any) -> None:
-        quote = conn.ops.quote_name
-        token, org, saml = ScimToken._meta, Organization._meta, SamlConnection._meta
-        # The organization's SAML connection too (SCIM needs it active: scim.auth), only as
-        # far as that: its certificate and the rest stay deferred, as with ``.only()``.
-        self.parts = [(ScimToken, list(token.concrete_fields)),
-                      (Organization, list(org.concrete_fields)),
-                      (SamlConnection, [saml.pk, saml.get_field("organization"),
-                                        saml.get_field("is_active")])]
-        columns = [f"{quote(model._meta.db_table)}.{quote(f.column)}"
-                   for model, fields in self.parts for f in fields]
-        tokens, orgs, conns = quote(token.db_table), quote(org.db_table), quote(saml.db_table)
-        join = (f"{orgs}.{quote(org.pk.column)} = "
-                f"{tokens}.{quote(token.get_field('organization').column)}")
-        conn_join = (f"{conns}.{quote(saml.get_field('organization').column)} = "
-                     f"{orgs}.{quote(org.pk.column)}")
-        where = f"{tokens}.{quote(token.get_field('token_hash').column)} = %s"
-        # Names come from the models' metadata, quoted; the hash is a parameter.
-        self.sql = (f"SELECT {', '.join(columns)} FROM {tokens} INNER JOIN {orgs} ON {join} "  # noqa: S608
-                    f"LEFT JOIN {conns} ON {conn_join} WHERE {where}")
-        self.converters = []  # what the ORM would apply to each column, per column
-        for model, fields in self.parts:
-            for f in fields:
-                col = f.get_col(model._meta.db_table)
-                self.converters.append(
-                    (col, conn.ops.get_db_converters(col) + col.get_db_converters(conn))
-                )
-
-    def __call__(self, conn: Any, digest: str) -> ScimToken | None:
-        with conn.cursor() as cursor:
-            cursor.execute(self.sql, [digest])
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        values = list(row)
-        for i, (col, converters) in enumerate(self.converters):
-            for convert in converters:
-                values[i] = convert(values[i], col, conn)
-        objs, start = [], 0
-        for model, fields in self.parts:
-            objs.append(model.from_db(conn.alias, [f.attname for f in fields],
-                                      values[start:start + len(fields)]))
-            start += len(fields)
-        token, org, saml = objs
-        # No connection: the LEFT JOIN gave NULLs; the organization then has none (cached).
-        org.saml_connection = saml if saml.pk is not None else None
-        token.organization = org
-        return token
-
-
-_token_queries: weakref.WeakKeyDictionary[Any, _TokenQuery] = weakref.WeakKeyDictionary()
+def _token_rows(digest: str) -> QuerySet[ScimToken]:
+    """The token with a given hash, with its organization and, as far as SCIM needs it
+    (``is_active``: scim.auth), the organization's SAML connection; its certificate and the
+    rest stay deferred."""
+    deferred = [f"organization__saml_connection__{f.name}"
+                for f in SamlConnection._meta.concrete_fields
+                if f.name not in ("id", "organization", "is_active")]
+    return (ScimToken.objects.select_related("organization", "organization__saml_connection")
+            .defer(*deferred).filter(token_hash=digest).order_by()[:1])
 
 
 def _token_with_organization(digest: str) -> ScimToken | None:
-    conn = connections[DEFAULT_DB_ALIAS]  # this thread's connection
-    query = _token_queries.get(conn)
-    if query is None:
-        query = _token_queries[conn] = _TokenQuery(conn)
-    return query(conn, digest)
+    """The query every SCIM request makes before anything else, prepared
+    (``config.prepared_queries``): compiling it was most of what it cost."""
+    found = prepared(("scim_token_authenticate",), _token_rows, [digest], [str])
+    return found[0] if found else None
 
 
 def scim_token_authenticate(plaintext: str) -> ScimToken | None:
     """The usable token for a presented bearer value, or None (unknown, revoked, expired).
 
-    One indexed query (``_TokenQuery``). Updates ``last_used_at`` at most once a minute, with a
+    One indexed query, prepared (``_token_with_organization``). Updates ``last_used_at`` at most once a minute, with a
     filtered UPDATE rather than a save, so a burst of Okta calls does not write on every
     request.
     """
