@@ -82,3 +82,20 @@ def log_lines():
     finally:
         root.removeHandler(handler)
         root.setLevel(old_level)
+
+
+@pytest.fixture
+def select_compilations(monkeypatch):
+    """The models of the SELECTs the ORM compiles from here on (INSERT, UPDATE and DELETE have
+    compilers of their own): what ``config.prepared_queries`` spares a repeated read."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    calls: list[str] = []
+    original = SQLCompiler.as_sql
+
+    def counted(self, *args, **kwargs):
+        calls.append(self.query.model.__name__)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counted)
+    return calls

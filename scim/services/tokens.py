@@ -196,9 +196,9 @@ def _token_with_organization(digest: str) -> ScimToken | None:
 def scim_token_authenticate(plaintext: str) -> ScimToken | None:
     """The usable token for a presented bearer value, or None (unknown, revoked, expired).
 
-    One indexed query, prepared (``_token_with_organization``). Updates ``last_used_at`` at most once a minute, with a
-    filtered UPDATE rather than a save, so a burst of Okta calls does not write on every
-    request.
+    One indexed query, prepared (``_token_with_organization``). Updates ``last_used_at`` at
+    most once a minute, with a filtered UPDATE rather than a save, so a burst of Okta calls
+    does not write on every request.
     """
     if not plaintext or len(plaintext) > 200:
         return None

@@ -13,8 +13,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from config.form_nonces import MAX_AGE as NONCE_MAX_AGE
 from orgs.models import AuditEvent
-from scim.admin_forms import NONCE_MAX_AGE, NONCE_SALT, issue_nonce
+from scim.admin_forms import TOKEN_FORM_NONCES, issue_nonce
 from scim.models import ScimToken
 from scim.services import scim_token_authenticate
 from tests.factories import ScimTokenFactory
@@ -143,7 +144,7 @@ def test_bad_input_is_a_form_error(admin_client_, url, org, field, value, error)
 def test_a_stale_form_must_be_reloaded(admin_client_, url, org):
     issued_at = timezone.now().timestamp() - NONCE_MAX_AGE - 5
     with mock.patch("django.core.signing.time.time", return_value=issued_at):
-        stale = signing.TimestampSigner(salt=NONCE_SALT).sign("abc")
+        stale = signing.TimestampSigner(salt=TOKEN_FORM_NONCES.salt).sign("abc")
     response = _create(admin_client_, url, org, nonce=stale)
     assert "This form has expired" in response.content.decode()
     assert not ScimToken.objects.exists()

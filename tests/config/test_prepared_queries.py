@@ -8,7 +8,6 @@ import uuid
 
 import pytest
 from django.db import connection, connections
-from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 
 from config import prepared_queries
@@ -27,38 +26,25 @@ def fresh_cache():
     prepared_queries._entries.clear()
 
 
-@pytest.fixture
-def compilations(monkeypatch):
-    calls = []
-    original = SQLCompiler.as_sql
-
-    def counted(self, *args, **kwargs):
-        calls.append(self.query.model.__name__)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(SQLCompiler, "as_sql", counted)
-    return calls
-
-
 def by_email_key(organization_id, email):
     return (Membership.objects.filter(organization_id=organization_id, email_key=fold(email))
             .select_related("organization").order_by("id"))
 
 
-def test_rows_are_the_orms_for_every_value_and_compile_once(compilations):
+def test_rows_are_the_orms_for_every_value_and_compile_once(select_compilations):
     org, other = OrganizationFactory(), OrganizationFactory()
     ada = MembershipFactory(organization=org, email="Ada@Example.com")
     MembershipFactory(organization=other, email="ada@example.com")
     grace = MembershipFactory(organization=org, email="grace@example.com")
     kinds = [uuid.UUID, str]
     first = prepared(("by-email",), by_email_key, [org.pk, "ADA@example.COM"], kinds)
-    assert compilations == ["Membership", "Membership"]  # the two stand-in compilations
-    compilations.clear()
+    assert select_compilations == ["Membership", "Membership"]  # the two stand-in compilations
+    select_compilations.clear()
     with CaptureQueriesContext(connection) as queries:
         second = prepared(("by-email",), by_email_key, [org.pk, "Grace@Example.com"], kinds)
         none = prepared(("by-email",), by_email_key, [other.pk, "grace@example.com"], kinds)
         assert second[0].organization.name == org.name  # select_related: no query of its own
-    assert compilations == []
+    assert select_compilations == []
     assert len(queries) == 2
     assert first == list(by_email_key(org.pk, "ADA@example.COM")) == [ada]
     assert [m.pk for m in second] == [grace.pk]
@@ -84,7 +70,7 @@ def test_values_lists_and_lists_of_ids():
     assert sorted(prepared(("refs", 3), refs, [ids[2]] * 3, [uuid.UUID] * 3)) == []
 
 
-def test_a_builder_that_drops_or_reshapes_a_value_is_not_cached(compilations, caplog):
+def test_a_builder_that_drops_or_reshapes_a_value_is_not_cached(select_compilations, caplog):
     org = OrganizationFactory()
     m = MembershipFactory(organization=org, email="x@example.com")
 
@@ -102,9 +88,9 @@ def test_a_builder_that_drops_or_reshapes_a_value_is_not_cached(compilations, ca
         assert [r.pk for r in prepared(("suffixed",), suffixed, [org.pk, "X@example.com"],
                                        kinds)] == [m.pk]
     assert caplog.text.count("is not prepared") == 2
-    compilations.clear()
+    select_compilations.clear()
     prepared(("suffixed",), suffixed, [org.pk, "X@example.com"], kinds)
-    assert compilations == ["Membership"]  # through the ORM, every time
+    assert select_compilations == ["Membership"]  # through the ORM, every time
 
 
 def test_the_cache_is_bounded(monkeypatch):
@@ -137,11 +123,11 @@ def test_the_least_recently_used_key_goes_first(monkeypatch):
     assert list(prepared_queries._entries[connections["default"]]) == [("a",), ("c",)]
 
 
-def test_a_value_of_another_type_than_declared_goes_through_the_orm(compilations):
+def test_a_value_of_another_type_than_declared_goes_through_the_orm(select_compilations):
     org = OrganizationFactory()
     ada = MembershipFactory(organization=org, email="ada@example.com")
     prepared(("by-email",), by_email_key, [org.pk, "ada@example.com"], [uuid.UUID, str])
-    compilations.clear()
+    select_compilations.clear()
     found = prepared(("by-email",), by_email_key, [str(org.pk), "ada@example.com"],
                      [uuid.UUID, str])
-    assert found == [ada] and compilations == ["Membership"]
+    assert found == [ada] and select_compilations == ["Membership"]

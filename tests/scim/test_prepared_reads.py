@@ -6,26 +6,11 @@ unexpected type, a builder whose SQL stopped following its arguments) fails here
 from __future__ import annotations
 
 import pytest
-from django.db.models.sql.compiler import SQLCompiler
 
 from tests.scim.conftest import PATCH_OP, scim_body
 from tests.scim.test_okta_aiw import OKTA_USER
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cache_in_memory")]
-
-
-@pytest.fixture
-def select_compilations(monkeypatch):
-    """The SELECTs the ORM compiles (INSERT, UPDATE and DELETE have compilers of their own)."""
-    calls: list[str] = []
-    original = SQLCompiler.as_sql
-
-    def counted(self, *args, **kwargs):
-        calls.append(self.query.model.__name__)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(SQLCompiler, "as_sql", counted)
-    return calls
 
 
 def test_repeated_idp_reads_compile_no_select(scim, select_compilations):
