@@ -77,6 +77,9 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--cache-url", default="redis://127.0.0.1:6379/6")
     parser.add_argument("--output", help="also dump the raw profile here (pstats format)")
+    parser.add_argument("--phases", default="all",
+                        help="comma-separated Workload phases to profile (default: all), e.g."
+                             " import_pages,groups; the users they need are created first")
     args = parser.parse_args()
 
     url = f"{args.postgres}/roster_profile"
@@ -110,11 +113,15 @@ def main() -> None:
 
         work._run = run_in_this_thread
         work.test_connector(20)  # warm up: imports, connections, caches
+        phases = [getattr(work, name) for name in args.phases.split(",")]
+        if args.phases != "all" and "lookup_then_create" not in args.phases:
+            work.lookup_then_create()  # the members later phases change
         work.recorder = workload.Recorder()
         profiler = cProfile.Profile()
         started = time.perf_counter()
         profiler.enable()
-        work.all()
+        for phase in phases:
+            phase()
         profiler.disable()
         wall = time.perf_counter() - started
         n = len(work.recorder.samples)

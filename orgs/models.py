@@ -263,6 +263,10 @@ class OrganizationMemberCount(models.Model):
         primary_key=True, related_name="member_count",
     )
     members = models.IntegerField(default=0)
+    # Goes up whenever a member is inserted, deleted or moved out (migration 0008): the
+    # positions of the list order (created_at, id) may have shifted. ``orgs.list_positions``
+    # keeps what it remembers of them under this version.
+    list_version = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.members} members in {self.organization_id}"

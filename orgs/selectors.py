@@ -31,21 +31,26 @@ def membership_list(
     return qs.prefetch_related(_groups()) if with_groups else qs
 
 
-def membership_count(*, organization_id: uuid.UUID) -> int:
-    """How many members the organization has, exactly, in one primary-key lookup: the count
-    the database keeps (``OrganizationMemberCount``), not a COUNT over every member; prepared
-    (``config.prepared_queries``), as each full page of an import asks it. An organization
-    without that row (its table emptied without its organizations, as a TRUNCATE can) is
-    counted for real."""
+def membership_list_state(*, organization_id: uuid.UUID) -> tuple[int, int | None]:
+    """How many members the organization has, exactly, and the version of its list order
+    (``OrganizationMemberCount.list_version``), in one primary-key lookup: the count the
+    database keeps, not a COUNT over every member; prepared (``config.prepared_queries``), as
+    each full page of an import asks it. An organization without that row (its table emptied
+    without its organizations, as a TRUNCATE can) is counted for real, with no version."""
     kept = prepared(
-        ("membership_count",),
+        ("membership_list_state",),
         lambda organization_id: OrganizationMemberCount.objects.filter(
-            pk=organization_id).values_list("members", flat=True),
+            pk=organization_id).values_list("members", "list_version"),
         [organization_id], [uuid.UUID],
     )
     if kept:
         return kept[0]
-    return Membership.objects.filter(organization_id=organization_id).count()
+    return Membership.objects.filter(organization_id=organization_id).count(), None
+
+
+def membership_count(*, organization_id: uuid.UUID) -> int:
+    """How many members the organization has (``membership_list_state``)."""
+    return membership_list_state(organization_id=organization_id)[0]
 
 
 def membership_group_refs(*, memberships: list[Membership]) -> dict[object, list[tuple]]:

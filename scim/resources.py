@@ -14,6 +14,7 @@ from django_scim.utils import get_group_adapter, get_user_adapter
 from rest_framework.response import Response
 
 from config.prepared_queries import prepared
+from orgs.list_positions import PageStart, page_start
 from orgs.models import Group, Membership, Organization
 from orgs.selectors import (
     group_list,
@@ -36,6 +37,13 @@ from scim.listing import (
     project,
 )
 from scim.schemas import GROUP_SCHEMA, USER_SCHEMA
+
+
+def after_position(at: Any) -> Q:
+    """The resources after ``at`` (its ``created_at`` and ``pk``) in the (created_at, id)
+    order every list is kept in, as the index can seek to them."""
+    return Q(created_at__gte=at.created_at) & (Q(created_at__gt=at.created_at)
+                                               | Q(pk__gt=at.pk))
 
 
 def is_filtered(source: Any) -> bool:
@@ -136,14 +144,23 @@ class Resource:
         filtered queryset (built here when the caller had no need of it)."""
         return (qs if qs is not None else self.filtered(source, params)).count()
 
-    def rows(self, qs: QuerySet, offset: int, count: int) -> list[Any]:
+    def page_start(self, source: Any, offset: int) -> PageStart:
+        """Where the page ``offset`` resources into the list starts: walked from the start
+        unless the resource knows a position nearer (``UserResource``)."""
+        return PageStart(None, offset)
+
+    def rows(self, qs: QuerySet, offset: int, count: int,
+             start: PageStart | None = None) -> list[Any]:
         if count <= 0:
             return []
         if not offset:
             return list(qs[:count])
         # A deep page: the offset is walked on the (organization, created_at, id) index alone
-        # (an index-only scan on PostgreSQL), and only the page's own rows are read and joined.
-        return list(qs.filter(pk__in=qs.values("pk")[offset:offset + count]))
+        # (an index-only scan on PostgreSQL), from a known position when there is one, and only
+        # the page's own rows are read and joined.
+        after, skip = start or PageStart(None, offset)
+        walked = qs.filter(after_position(after)) if after else qs
+        return list(qs.filter(pk__in=walked.values("pk")[skip:skip + count]))
 
     def page(self, qs: QuerySet, params: dict[str, Any], offset: int, count: int) -> list:
         objs = self.rows(qs, offset, count)
@@ -181,7 +198,7 @@ class Resource:
         qs = None
         if objs is None:
             qs = self.filtered(source, params)
-            objs = self.rows(qs, offset, count)
+            objs = self.rows(qs, offset, count, self.page_start(source, offset))
         self.prepare(objs, params)
         # A short page ends the list: its total needs no count.
         ends = len(objs) < count and (objs or not offset)
@@ -197,8 +214,7 @@ class Resource:
         page, total = qs, None
         if cursor:
             at = cursor_decode(self.resource, cursor)
-            page = qs.filter(Q(created_at__gte=at.created_at)
-                             & (Q(created_at__gt=at.created_at) | Q(pk__gt=at.pk)))
+            page = qs.filter(after_position(at))
             total = at.total
         objs = list(page[:count + 1])
         more = len(objs) > count
@@ -254,6 +270,13 @@ class UserResource(Resource):
 
     def render(self, obj: Any, params: dict[str, Any]) -> dict[str, Any]:
         return self.adapter(obj).to_dict(groups=getattr(obj, "scim_groups", None))
+
+    def page_start(self, source: Any, offset: int) -> PageStart:
+        """Unfiltered, a deep page starts from the nearest position ``orgs.list_positions``
+        remembers, so its cost does not grow with the directory."""
+        if is_filtered(source):
+            return super().page_start(source, offset)
+        return page_start(self.scim.organization.pk, offset)
 
     def total(self, source: Any, params: dict[str, Any], qs: QuerySet | None = None) -> int:
         """Unfiltered, the list is every member of the organization: the count the database

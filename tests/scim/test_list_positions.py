@@ -1,0 +1,121 @@
+"""Deep ``startIndex`` pages start from a remembered position of the list order
+(``orgs.list_positions``) instead of walking the whole OFFSET: every page is still exactly the
+members an OFFSET would give, after creates, deletes and bulk inserts, with the cache lost or
+unreachable, and the remembered positions stay with their own organization.
+
+``STEP`` is made small so a few dozen members make many deep pages; the code is the same."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from orgs import list_positions
+from orgs.models import Membership, OrganizationMemberCount
+from orgs.services import members_seed
+from tests.scim.conftest import scim_body
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def small_step(monkeypatch, cache_in_memory):
+    monkeypatch.setattr(list_positions, "STEP", 7)
+
+
+def _expected(org) -> list[str]:
+    return [str(pk) for pk in Membership.objects.filter(organization=org)
+            .order_by("created_at", "id").values_list("pk", flat=True)]
+
+
+def _page(scim, start: int, count: int) -> list[str]:
+    body = scim_body(scim.get(f"/Users?startIndex={start}&count={count}"))
+    return [r["id"] for r in body["Resources"]]
+
+
+def _assert_every_page(scim, org, count: int = 5) -> None:
+    expected = _expected(org)
+    for start in range(1, len(expected) + 3):
+        assert _page(scim, start, count) == expected[start - 1:start - 1 + count], start
+
+
+def _version(org) -> int:
+    return OrganizationMemberCount.objects.get(pk=org.pk).list_version
+
+
+def test_every_deep_page_is_the_offset_page_through_changes(scim, other_scim, org, other_org,
+                                                            actor):
+    members_seed(organization=org, members=30, actor=actor)  # bulk: many share created_at
+    members_seed(organization=other_org, members=40, actor=actor)
+    for i in range(6):
+        assert scim.post("/Users", {"userName": f"okta{i}@example.com"}).status_code == 201
+    _assert_every_page(scim, org)
+    assert cache.get(list_positions._key(org.pk, _version(org)))  # the pages used them
+
+    # A delete in the middle shifts every later position: the version moves on.
+    before = _version(org)
+    middle = _expected(org)[12]
+    assert scim.delete(f"/Users/{middle}").status_code == 204
+    assert _version(org) > before
+    _assert_every_page(scim, org, count=4)
+    assert scim.post("/Users", {"userName": "late@example.com"}).status_code == 201
+    _assert_every_page(scim, org, count=6)
+    # The other organization's pages are its own.
+    other = _expected(other_org)
+    assert _page(other_scim, 15, 5) == other[14:19]
+
+
+def test_pages_walk_when_the_positions_are_lost_or_wrong_version(scim, org, actor):
+    members_seed(organization=org, members=25, actor=actor)
+    expected = _expected(org)
+    assert _page(scim, 16, 5) == expected[15:20]
+    cache.clear()
+    assert _page(scim, 16, 5) == expected[15:20]
+    # Positions remembered for an older version are never used for the new one.
+    stale = list_positions._key(org.pk, _version(org))
+    Membership.objects.filter(pk=expected[0]).delete()
+    assert cache.get(stale) is not None
+    assert _page(scim, 16, 5) == _expected(org)[15:20]
+
+
+def test_pages_walk_when_the_cache_is_unreachable(scim, org, actor, settings, caplog):
+    members_seed(organization=org, members=20, actor=actor)
+    expected = _expected(org)
+    settings.CACHES = {"default": {"BACKEND": "config.cache.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens
+                                   "OPTIONS": {"socket_connect_timeout": 0.2}}}
+    assert _page(scim, 10, 5) == expected[9:14]
+    assert "List positions" in caplog.text
+
+
+def test_a_deep_page_costs_the_same_queries_as_a_shallow_one(scim, org, actor):
+    members_seed(organization=org, members=40, actor=actor)
+    _page(scim, 30, 5)  # the positions are read once per version
+    with CaptureQueriesContext(connection) as deep:
+        assert len(_page(scim, 30, 5)) == 5
+    with CaptureQueriesContext(connection) as shallow:
+        assert len(_page(scim, 3, 5)) == 5
+    # token, the list state (for the start and the total), the page, its groups, the log
+    assert len(deep) == len(shallow) + 1, [q["sql"][:80] for q in deep.captured_queries]
+    page_sql = next(q["sql"] for q in deep.captured_queries
+                    if "orgs_membership" in q["sql"] and "LIMIT 5" in q["sql"])
+    assert '"created_at" >' in page_sql  # it seeks past a position rather than walk
+
+
+def test_the_list_version_moves_with_every_change_of_positions(org, other_org, actor):
+    start = _version(org)
+    members_seed(organization=org, members=5, actor=actor)
+    assert _version(org) > start
+    after_insert = _version(org)
+    member = Membership.objects.filter(organization=org).first()
+    member.given_name = "Renamed"
+    member.save()
+    assert _version(org) == after_insert  # an update moves no one
+    other_before = _version(other_org)
+    Membership.objects.filter(pk=member.pk).update(organization=other_org)
+    assert _version(org) > after_insert and _version(other_org) > other_before
+    moved = _version(org)
+    Membership.objects.filter(organization=org).delete()
+    assert _version(org) > moved
