@@ -84,11 +84,13 @@ def _store(key: str, positions: list[Position]) -> None:
         logger.warning("List positions not stored in the cache.", exc_info=True)
 
 
-def page_start(organization_id: uuid.UUID, offset: int) -> PageStart:
-    """Where the page ``offset`` members into the organization's list starts."""
+def page_start(organization_id: uuid.UUID, offset: int,
+               state: tuple[int, int | None] | None = None) -> PageStart:
+    """Where the page ``offset`` members into the organization's list starts; ``state`` is
+    the list's ``membership_list_state`` when the caller has read it already."""
     if offset < STEP:
         return PageStart(None, offset)
-    _, version = membership_list_state(organization_id=organization_id)
+    _, version = state or membership_list_state(organization_id=organization_id)
     if version is None:
         return PageStart(None, offset)
     positions = _cached(_key(organization_id, version))

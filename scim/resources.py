@@ -19,9 +19,9 @@ from orgs.models import Group, Membership, Organization
 from orgs.selectors import (
     group_list,
     group_member_ids,
-    membership_count,
     membership_group_refs,
     membership_list,
+    membership_list_state,
 )
 from scim.errors import ScimError, not_found
 from scim.filters import apply_filter, keyed_equality
@@ -276,7 +276,14 @@ class UserResource(Resource):
         remembers, so its cost does not grow with the directory."""
         if is_filtered(source):
             return super().page_start(source, offset)
-        return page_start(self.scim.organization.pk, offset)
+        return page_start(self.scim.organization.pk, offset, self.list_state())
+
+    def list_state(self) -> tuple[int, int | None]:
+        """The member count and list version (``membership_list_state``), read once for
+        the request: a deep page needs both, for its start and its total."""
+        if not hasattr(self, "_list_state"):
+            self._list_state = membership_list_state(organization_id=self.scim.organization.pk)
+        return self._list_state
 
     def total(self, source: Any, params: dict[str, Any], qs: QuerySet | None = None) -> int:
         """Unfiltered, the list is every member of the organization: the count the database
@@ -284,7 +291,7 @@ class UserResource(Resource):
         (Okta's Test Connector, every full import page, a first cursor page)."""
         if is_filtered(source):
             return super().total(source, params, qs)
-        return membership_count(organization_id=self.scim.organization.pk)
+        return self.list_state()[0]
 
 
 class GroupResource(Resource):
