@@ -13,8 +13,8 @@ from django.db.models import Q, QuerySet
 from django_scim.utils import get_group_adapter, get_user_adapter
 from rest_framework.response import Response
 
-from config.prepared_queries import prepared
-from orgs.list_positions import PageStart, page_start
+from config.prepared_queries import padded, prepared
+from orgs.list_positions import PageStart, page_ids, page_start
 from orgs.models import Group, Membership, Organization
 from orgs.selectors import (
     group_list,
@@ -144,10 +144,10 @@ class Resource:
         filtered queryset (built here when the caller had no need of it)."""
         return (qs if qs is not None else self.filtered(source, params)).count()
 
-    def page_start(self, source: Any, offset: int) -> PageStart:
-        """Where the page ``offset`` resources into the list starts: walked from the start
-        unless the resource knows a position nearer (``UserResource``)."""
-        return PageStart(None, offset)
+    def page_start(self, source: Any, offset: int) -> PageStart | None:
+        """Where the page ``offset`` resources into the whole list starts, for a resource that
+        keeps positions of it (``UserResource``); None: the page walks its queryset."""
+        return None
 
     def rows(self, qs: QuerySet, offset: int, count: int,
              start: PageStart | None = None) -> list[Any]:
@@ -156,11 +156,8 @@ class Resource:
         if not offset:
             return list(qs[:count])
         # A deep page: the offset is walked on the (organization, created_at, id) index alone
-        # (an index-only scan on PostgreSQL), from a known position when there is one, and only
-        # the page's own rows are read and joined.
-        after, skip = start or PageStart(None, offset)
-        walked = qs.filter(after_position(after)) if after else qs
-        return list(qs.filter(pk__in=walked.values("pk")[skip:skip + count]))
+        # (an index-only scan on PostgreSQL), and only the page's own rows are read and joined.
+        return list(qs.filter(pk__in=qs.values("pk")[offset:offset + count]))
 
     def page(self, qs: QuerySet, params: dict[str, Any], offset: int, count: int) -> list:
         objs = self.rows(qs, offset, count)
@@ -271,12 +268,25 @@ class UserResource(Resource):
     def render(self, obj: Any, params: dict[str, Any]) -> dict[str, Any]:
         return self.adapter(obj).to_dict(groups=getattr(obj, "scim_groups", None))
 
-    def page_start(self, source: Any, offset: int) -> PageStart:
+    def page_start(self, source: Any, offset: int) -> PageStart | None:
         """Unfiltered, a deep page starts from the nearest position ``orgs.list_positions``
         remembers, so its cost does not grow with the directory."""
         if is_filtered(source):
-            return super().page_start(source, offset)
-        return page_start(self.scim.organization.pk, offset, self.list_state())
+            return None
+        return page_start(self.scim.organization.pk, offset, self.list_state)
+
+    def rows(self, qs: QuerySet, offset: int, count: int,
+             start: PageStart | None = None) -> list[Any]:
+        """A deep page of the whole list: its ids from ``orgs.list_positions.page_ids``, then
+        its members by id through a prepared query (neither is compiled again)."""
+        if start is None or not offset or count <= 0:
+            return super().rows(qs, offset, count, start)
+        ids = page_ids(self.scim.organization.pk, start, count)
+        if not ids:
+            return []
+        listed = padded(ids)
+        return self.prepared_rows(("by_ids", len(listed)),
+                                  lambda qs, _, *ids: qs.filter(pk__in=ids), *listed)
 
     def list_state(self) -> tuple[int, int | None]:
         """The member count and list version (``membership_list_state``), read once for

@@ -174,3 +174,19 @@ def test_account_lookups_use_an_index(org, directory, actor):
     assert_indexed(lambda: services.membership_add(
         organization=org, email="Newcomer@Example.com", actor=actor, send_invitation=False))
     assert_indexed(lambda: User.objects.get_by_natural_key("Person3@Example.com"))
+
+
+def test_deep_import_pages_seek_through_the_index(scim, directory, monkeypatch, settings):
+    """A deep ``startIndex`` page of the whole list starts at a remembered position
+    (``orgs.list_positions``) and seeks to it through the (organization, created_at, id) index,
+    rather than walk every member before it."""
+    from orgs import list_positions
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    monkeypatch.setattr(list_positions, "STEP", 50)
+    deep = f"/Users?startIndex={MEMBERS // 100 * 50 + 8}&count=20"  # 7 past a position
+    assert len(scim_body(_get(scim, deep)())["Resources"]) == 20  # reads the positions
+    with CaptureQueriesContext(connection) as ctx:
+        _get(scim, deep)()
+    assert any("OFFSET 7" in q["sql"] and "> (" in q["sql"] for q in ctx.captured_queries)
+    assert_indexed(_get(scim, deep))
