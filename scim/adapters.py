@@ -79,23 +79,28 @@ class ScimUser(_Adapter):
         m = self.obj
         if groups is None:
             groups = [(g.pk, g.display_name) for g in m.groups.all()]
-        state = user_state(idp_user_of(m))
+        state = user_state(idp_user_of(m), copied=False)  # rendered, never changed
         enterprise = state.pop(ENTERPRISE_SCHEMA)
+        member_id = str(m.pk)
         doc: dict[str, Any] = {
-            "schemas": [USER_SCHEMA] + ([ENTERPRISE_SCHEMA] if enterprise else []),
-            "id": self.id,
+            "schemas": [USER_SCHEMA, ENTERPRISE_SCHEMA] if enterprise else [USER_SCHEMA],
+            "id": member_id,
         }
-        doc |= {k: v for k, v in state.items() if v is not None}
-        groups_url = f"{base_url()}/Groups/"
+        for key, value in state.items():
+            if value is not None:
+                doc[key] = value
+        root = base_url()
         doc["groups"] = [
-            {"value": str(pk), "$ref": f"{groups_url}{pk}", "display": name}
+            {"value": str(pk), "$ref": f"{root}/Groups/{pk}", "display": name}
             for pk, name in groups
         ]
         if enterprise:
             doc[ENTERPRISE_SCHEMA] = enterprise
         # A profile change stamps the member's updated_at too (scim_profile_update), so this
         # is what meta.lastModified filters compare, through an index.
-        doc["meta"] = self._meta(m.created_at, m.updated_at)
+        doc["meta"] = {"resourceType": self.resource_type, "created": _iso(m.created_at),
+                       "lastModified": _iso(m.updated_at),
+                       "location": f"{root}/{self.endpoint}/{member_id}"}
         return doc
 
     def from_dict(self, d: Any) -> None:

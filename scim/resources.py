@@ -230,16 +230,26 @@ class Resource:
                         headers={"Location": self.adapter(obj).location})
 
 
+# What rendering a SCIM User reads of a member and its profile (``ScimUser.to_dict``).
+SCIM_USER_COLUMNS = (
+    "id", "organization_id", "email", "given_name", "family_name", "is_active",
+    "scim_user_name", "external_id", "created_at", "updated_at",
+    "scim_profile__display_name", "scim_profile__attributes",
+)
+
+
 class UserResource(Resource):
     resource = "User"
     schema_id = USER_SCHEMA
     related = "groups"
 
     def queryset_for(self, organization: Organization) -> QuerySet:
-        # Groups are loaded per page by ``prepare``, as bare (id, name) pairs.
+        # Groups are loaded per page by ``prepare``, as bare (id, name) pairs. Only the columns
+        # a SCIM User shows are read: a page of 100 builds half the attributes (the services
+        # that write a member read it afresh under its lock).
         return membership_list(
             organization=organization, with_groups=False
-        ).select_related("scim_profile")
+        ).select_related("scim_profile").only(*SCIM_USER_COLUMNS)
 
     def adapter(self, obj: Any) -> Any:
         return get_user_adapter()(obj, self.request)
