@@ -22,7 +22,7 @@ from scim.errors import ScimError, bad_request
 from scim.patch import PatchApplier, member_ids
 from scim.schemas import ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA, base_url
 from scim.services import provisioning
-from scim.services.provisioning import IdpUser, MemberChange, idp_user_of
+from scim.services.provisioning import GroupEdit, IdpUser, MemberChange, idp_user_of
 from scim.user_state import (
     body_state,
     created_user,
@@ -182,6 +182,7 @@ class ScimGroup(_Adapter):
         self._name: str | None = None
         self._external_id: str | None = None
         self._members = MemberChange()
+        self._change: Callable[[Group], GroupEdit] | None = None
 
     def to_dict(self, member_ids: list[Any] | None = None) -> dict[str, Any]:
         """The group; ``members`` only when ``member_ids`` is given."""
@@ -220,9 +221,11 @@ class ScimGroup(_Adapter):
             self._members = MemberChange(replace=_member_uuids(member_ids(members)))
 
     def handle_operations(self, operations: list[dict[str, Any]]) -> None:
-        """Only what the operations change is written: the rest was read before the group's
-        row lock, and writing it back would undo a concurrent rename."""
-        g = self.obj
+        """The operations run in ``save``, on the group as read under its row lock: only what
+        they change is written, so a concurrent rename is never undone."""
+        self._change = lambda group: self._patched(group, operations)
+
+    def _patched(self, g: Group, operations: list[dict[str, Any]]) -> GroupEdit:
         current = {"displayName": g.display_name, "externalId": g.external_id or None,
                    "members": None}
         applier = PatchApplier(GROUP, current, self.id)
@@ -231,9 +234,11 @@ class ScimGroup(_Adapter):
         if not isinstance(name, str) or not name.strip():
             raise bad_request("displayName is required.")
         external_id = new.get("externalId") or ""
-        self._name = name.strip() if name.strip() != g.display_name else None
-        self._external_id = external_id if external_id != (g.external_id or "") else None
-        self._members = fold_member_ops(applier.member_ops)
+        return GroupEdit(
+            display_name=name.strip() if name.strip() != g.display_name else None,
+            external_id=external_id if external_id != (g.external_id or "") else None,
+            members=fold_member_ops(applier.member_ops),
+        )
 
     def save(self) -> None:
         actor = self.context.actor
@@ -245,11 +250,10 @@ class ScimGroup(_Adapter):
             )
             if not self._members.replace:
                 self.obj.scim_member_ids = []  # created empty: nothing to read back
-        else:
-            self.obj = provisioning.scim_group_update(
-                group=self.obj, actor=actor, display_name=self._name,
-                external_id=self._external_id, members=self._members,
-            )
+            return
+        change = self._change or (lambda _: GroupEdit(  # a PUT: what its body says
+            display_name=self._name, external_id=self._external_id, members=self._members))
+        self.obj = provisioning.scim_group_update(group=self.obj, actor=actor, change=change)
 
     def delete(self) -> None:
         provisioning.scim_group_delete(group=self.obj, actor=self.context.actor)

@@ -330,6 +330,13 @@ class GroupResource(Resource):
     def new(self) -> Any:
         return Group(organization=self.scim.organization)
 
+    def write_target(self, pk: Any) -> Any:
+        """A group as an id only: the provisioning service reads it under its row lock (and
+        answers NotFound), so reading it here first would be a query for nothing."""
+        group = Group(pk=pk, organization=self.scim.organization)
+        group._state.adding = False  # an existing group, for the adapter: an update
+        return group
+
     def prepare(self, objs: list[Any], params: dict[str, Any]) -> None:
         objs = [g for g in objs if not hasattr(g, "scim_member_ids")]  # known already
         if objs and self.wants_members(params):

@@ -22,6 +22,7 @@ from orgs.exceptions import (
     AlreadyExists,
     CrossOrganizationError,
     InvalidInput,
+    NotFound,
 )
 from orgs.models import (
     Group,
@@ -63,16 +64,20 @@ def group_insert(
 
 
 def group_lock(group: Group) -> Group:
-    """The group, locked, with its organization; prepared (``config.prepared_queries``):
-    every group push runs it."""
-    found = prepared(("group_lock",), _locked_group, [group.pk], [uuid.UUID])
+    """The group, locked and read afresh, with its organization; ``group`` may be an id and
+    an organization only (a SCIM push reads nothing before this). Scoped to the organization:
+    a group of another one is not found. Prepared (``config.prepared_queries``): every group
+    push runs it."""
+    found = prepared(("group_lock",), _locked_group, [group.pk, group.organization_id],
+                     [uuid.UUID, uuid.UUID])
     if not found:
-        raise Group.DoesNotExist(f"Group {group.pk} does not exist.")
+        raise NotFound(f"Group {group.pk} not found.")  # or deleted by a concurrent request
     return found[0]
 
 
-def _locked_group(pk: uuid.UUID) -> QuerySet[Group]:
-    return Group.objects.select_for_update().select_related("organization").filter(pk=pk)[:1]
+def _locked_group(pk: uuid.UUID, organization_id: uuid.UUID) -> QuerySet[Group]:
+    return (Group.objects.select_for_update().select_related("organization")
+            .filter(pk=pk, organization_id=organization_id)[:1])
 
 
 def group_apply(

@@ -217,18 +217,29 @@ def scim_group_create(
     return group
 
 
+@dataclass(frozen=True)
+class GroupEdit:
+    """What a push changes of a group: ``None`` leaves a field as it is."""
+
+    display_name: str | None = None
+    external_id: str | None = None
+    members: MemberChange = MemberChange()
+
+
 @transaction.atomic
 def scim_group_update(
-    *, group: Group, actor: Actor, display_name: str | None = None,
-    external_id: str | None = None, members: MemberChange = MemberChange(),
+    *, group: Group, actor: Actor, change: Callable[[Group], GroupEdit],
 ) -> Group:
-    """Rename and change members in one transaction. ``None`` leaves a field as it is: a
-    PATCH writes only what its operations changed, so it cannot write back a name read before
-    a concurrent rename. Member changes are deltas applied under the group's row lock.
+    """Rename and change members in one transaction. ``group`` may be an id and an
+    organization only: it is locked and read here, and ``change`` turns the group as stored
+    into what to write, so a PATCH computed on the locked row cannot write back a name read
+    before a concurrent rename. Member changes are deltas applied under the group's row lock.
 
     One UPDATE of the group and one audit event: ``scim.group.members_changed`` when only
     its members changed, else ``scim.group.updated`` (with the members added and removed)."""
     g = orgs_services.group_lock(group)
+    edit = change(g)
+    members = edit.members
     added: set[Any] = set()
     removed: set[Any] = set()
     if members.replace is not None:
@@ -236,7 +247,8 @@ def scim_group_update(
     elif not members.empty:
         added, removed = orgs_services.group_members_apply(g, add=members.add,
                                                            remove=members.remove)
-    changes = orgs_services.group_apply(g, display_name=display_name, external_id=external_id,
+    changes = orgs_services.group_apply(g, display_name=edit.display_name,
+                                        external_id=edit.external_id,
                                         touch=bool(added or removed))
     if added or removed:
         _apply_role_mappings(g, added, actor)
