@@ -7,6 +7,8 @@ unreachable, and the remembered positions stay with their own organization.
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -123,3 +125,14 @@ def test_the_list_version_moves_with_every_change_of_positions(org, other_org, a
     moved = _version(org)
     Membership.objects.filter(organization=org).delete()
     assert _version(org) > moved
+
+
+def test_the_positions_are_every_steps_member_with_their_version(org, other_org, actor):
+    members_seed(organization=org, members=36, actor=actor)
+    members_seed(organization=other_org, members=50, actor=actor)
+    version, positions = list_positions._read_positions(org.pk)
+    assert version == _version(org)
+    assert [str(p.pk) for p in positions] == _expected(org)[6::7]  # STEP is 7 here
+    by_id = {m.pk: m.created_at for m in Membership.objects.filter(organization=org)}
+    assert all(p.created_at == by_id[p.pk] for p in positions)
+    assert list_positions._read_positions(uuid.UUID(int=1)) == (None, [])  # no such list
