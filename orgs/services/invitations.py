@@ -1,6 +1,8 @@
-"""Invitation emails, sent by a background job (``orgs.tasks.send_invitation``) after the
-membership is committed, never inside the request: an SMTP outage neither fails nor slows a
-SCIM create or an admin's add. The job retries with backoff; each invitation goes out once.
+"""Invitation emails, sent by a background job (``orgs.tasks.send_invitation``), never inside
+the request: an SMTP outage neither fails nor slows a SCIM create or an admin's add. The job
+is queued in the database, in the transaction that adds the member (an outbox): the worker
+sees it only once the membership is committed, and a create that rolls back queues nothing.
+The job retries with backoff; each invitation goes out once.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ SKIPPED = "skipped"
 
 
 def invitation_enqueue(*, membership_id: Any) -> None:
-    """Queue the invitation of a committed membership (call it from ``on_commit``)."""
+    """Queue the invitation of a membership, in the caller's transaction (the database queue
+    commits the job with the membership)."""
     from orgs.tasks import send_invitation
 
     send_invitation.enqueue(membership_id=str(membership_id))

@@ -101,10 +101,10 @@ def membership_insert(
             f"{scim_user_name or email} is already a member of {organization.name}."
         ) from exc
     if send_invitation and status == MembershipStatus.INVITED:
-        # Sent by a background job once the membership is committed (orgs/services/invitations.py).
-        transaction.on_commit(
-            lambda: invitation_enqueue(membership_id=membership.pk), robust=True
-        )
+        # Sent by a background job (orgs/services/invitations.py) whose row is queued in this
+        # transaction: it commits with the membership or not at all, and costs no commit of
+        # its own.
+        invitation_enqueue(membership_id=membership.pk)
     return membership
 
 

@@ -155,3 +155,24 @@ def test_a_failed_send_releases_the_claim_for_the_retry():
     delivery = Delivery.objects.get(key="k")
     assert (delivery.claimed_until, delivery.sent_at, delivery.attempts) == (None, None, 1)
     assert deliver_once(key="k", send=lambda: None) == "sent"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_invitation_is_queued_with_the_membership_or_not_at_all(smtp, org, actor):
+    """The job's row is written in the transaction that adds the member (an outbox): a create
+    that rolls back after the insert queues nothing, one that commits queues exactly one."""
+    from django.db import transaction
+
+    class Refused(Exception):
+        pass
+
+    with pytest.raises(Refused), transaction.atomic():
+        services.membership_insert(organization=org, email="gone@acme.example",
+                                   send_invitation=True)
+        assert task_rows() == [(1, "READY")]  # visible to this transaction only
+        raise Refused
+    assert task_rows() == [] and not Membership.objects.filter(email="gone@acme.example")
+    kept = services.membership_insert(organization=org, email="kept@acme.example",
+                                      send_invitation=True)
+    assert [t.args_kwargs["kwargs"] for t in ready_tasks()] == [{"membership_id": str(kept.pk)}]
+    assert run_worker() == 1 and [m.to for m in mail.outbox] == [["kept@acme.example"]]
