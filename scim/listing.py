@@ -65,7 +65,10 @@ def project(
 ) -> dict[str, Any]:
     """Apply ``attributes`` / ``excludedAttributes`` (RFC 7644 §3.4.2.5); id, schemas and meta
     are always returned. A sub-attribute (``name.givenName``, ``phoneNumbers.value``) selects
-    or drops that key in the complex value, or in each item of a multi-valued one."""
+    or drops that key in the complex value, or in each item of a multi-valued one. With
+    neither, ``doc`` itself (what IdPs ask for: every document of a page, as rendered)."""
+    if not attributes and not excluded:
+        return doc
     by_lower = {k.lower(): k for k in doc}
     if attributes:
         out = {k: v for k, v in doc.items() if k in ALWAYS_RETURNED}
