@@ -31,3 +31,10 @@ logger_class = "config.gunicorn_logger.JsonLogger"
 # No runtime control socket (gunicornc): nothing uses it, and instances sharing a machine would
 # share its default path.
 control_socket_disable = True
+
+
+def post_worker_init(worker: object) -> None:
+    """Once the worker has loaded Django: the garbage collector's tuning (config.gc_tuning)."""
+    from config.gc_tuning import tune_garbage_collector
+
+    tune_garbage_collector()
