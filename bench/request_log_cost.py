@@ -1,6 +1,6 @@
 """What the SCIM request log costs a request: median latency with and without it.
 
-Not a test: it measures. Same throwaway database as ``scim_bench.py`` (SQLite in a temp dir,
+Not a test: it measures. A throwaway database (SQLite in a temp dir,
 or a new database on the PostgreSQL server of $DATABASE_URL, dropped at the end), one
 organization with --members members. Each request kind is timed --runs times through Django's
 full stack, alternating "log on" and "log off" (``scim.request_log.record`` replaced by a no-op)
@@ -17,16 +17,67 @@ production), so the figures are the log's alone.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 os.environ.setdefault("CACHE_URL", "locmem://")
+SLUG = "bench"
 
-from scim_bench import seed, setup_django  # noqa: E402
+
+def throwaway_database() -> None:
+    """Point DATABASE_URL at a new database (a new one on the PostgreSQL server it names, else
+    a temporary SQLite file), dropped when the script ends: never the one it was given."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='roster-bench-')}/b.db"
+        return
+    import psycopg
+
+    parts = urlsplit(url)
+    name = f"roster_log_cost_{os.getpid()}"
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+    atexit.register(drop)
+    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def seed(members: int) -> tuple[str, list[str]]:
+    """The benchmark's organization with ``members`` members (``manage.py seed_scale``) and a
+    token (``bench/setup_scim.py``, which also turns SCIM on)."""
+    env = {**os.environ, "LOG_LEVEL": "WARNING"}
+    for command in (["migrate", "--noinput"],
+                    ["seed_scale", "--org", SLUG, "--members", str(members)]):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True,
+                       capture_output=True)
+    token = subprocess.run([sys.executable, "bench/setup_scim.py", SLUG], cwd=ROOT, env=env,
+                           check=True, capture_output=True, text=True).stdout.strip()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from orgs.models import Membership
+
+    ids = Membership.objects.filter(organization__slug=SLUG).values_list("pk", flat=True)
+    return token, [str(i) for i in ids]
 
 
 def main() -> None:
@@ -35,7 +86,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=300)
     args = parser.parse_args()
 
-    setup_django()
+    throwaway_database()
+    token, ids = seed(args.members)
     import json
     import logging
 
@@ -44,11 +96,8 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
-    from orgs.models import Organization
     from scim import http, request_log
 
-    token, ids = seed(args.members, 0, 0)
-    Organization.objects.update(scim_rate_limit_per_minute=60_000)
     client = Client(HTTP_HOST="127.0.0.1")
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token}", "HTTP_ACCEPT": "application/scim+json",
             "HTTP_USER_AGENT": "Okta SCIM Client 1.0.0"}
