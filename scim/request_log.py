@@ -21,6 +21,7 @@ from urllib.parse import unquote_plus
 from django.http import HttpResponse
 from rest_framework.request import Request
 
+from config.prepared_queries import prepared
 from scim import services
 from scim.auth import ScimContext
 from scim.masking import (
@@ -54,8 +55,11 @@ def attribute(header: str) -> tuple[str, Any]:
         return "", None
     prefix = token[:services.PREFIX_LENGTH]
     digest = services.hash_token(token)
-    candidates = list(
-        ScimToken.objects.filter(prefix=prefix).values_list("organization_id", "token_hash")
+    candidates = prepared(  # every refused request asks it (config.prepared_queries)
+        ("request_log_attribute",),
+        lambda prefix: ScimToken.objects.filter(prefix=prefix).order_by()
+        .values_list("organization_id", "token_hash"),
+        [prefix], [str],
     )
     for organization_id, token_hash in candidates:
         if hmac.compare_digest(token_hash, digest):
