@@ -36,6 +36,7 @@ class Sample:
     status: int
     queries: int | None
     cpu_ms: float | None = None
+    wall_ms: float | None = None
 
 
 @dataclass
@@ -85,11 +86,13 @@ class Client:
             self.conn.close()
         queries = response.getheader("X-Queries")
         cpu = response.getheader("X-CPU-Ms")
+        wall = response.getheader("X-Wall-Ms")
         error = None
         if response.status != expect:
             error = f"{kind}: {method} {path} -> {response.status} {content[:200]!r}"
         self.recorder.add(Sample(kind, ms, response.status, int(queries) if queries else None,
-                                 float(cpu) if cpu else None), error)
+                                 float(cpu) if cpu else None, float(wall) if wall else None),
+                          error)
         return json.loads(content) if content and response.status < 300 else None
 
 
@@ -276,12 +279,15 @@ def summary(recorder: Recorder, clients: int) -> dict[str, dict[str, float]]:
         ms = sorted(s.ms for s in samples)
         queries = [s.queries for s in samples if s.queries is not None]
         cpu = [s.cpu_ms for s in samples if s.cpu_ms is not None]
+        wall = sorted(s.wall_ms for s in samples if s.wall_ms is not None)
         out[kind] = {
             "n": len(ms), "rps": clients * 1000 / statistics.fmean(ms),
             "p50": ms[len(ms) // 2], "p95": ms[min(len(ms) - 1, int(len(ms) * 0.95))],
             "queries": statistics.median(queries) if queries else float("nan"),
             "queries_max": max(queries) if queries else float("nan"),
             "cpu_ms": statistics.median(cpu) if cpu else float("nan"),
+            "worker_p95": wall[min(len(wall) - 1, int(len(wall) * 0.95))] if wall
+            else float("nan"),
         }
     return out
 

@@ -8,7 +8,9 @@
 - ``QueryCountMiddleware``: every response carries ``X-Queries``, the number of SQL
   statements the request ran (authentication, throttling and rendering included), and
   ``X-CPU-Ms``, the CPU time the worker spent on it (not waiting for the database or for a
-  core): what a request costs, whatever else the machine is doing.
+  core): what a request costs, whatever else the machine is doing; ``X-Wall-Ms``, the time
+  the request spent in the worker (its CPU, its waits for the database, locks and commits,
+  and for a core), so that the client's latency minus it is the time queued for a worker.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ class QueryCountMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         count = 0
-        cpu = time.thread_time()
+        cpu, wall = time.thread_time(), time.perf_counter()
 
         def counted(execute: Callable[..., Any], sql: str, params: Any, many: bool,
                     context: Any) -> Any:
@@ -52,4 +54,5 @@ class QueryCountMiddleware:
             response = self.get_response(request)
         response["X-Queries"] = str(count)
         response["X-CPU-Ms"] = f"{(time.thread_time() - cpu) * 1000:.2f}"
+        response["X-Wall-Ms"] = f"{(time.perf_counter() - wall) * 1000:.2f}"
         return response

@@ -62,6 +62,8 @@ def test_the_floor_is_one_indexed_select(org):
         response = QueryCountMiddleware(floor)(request)
     assert response.status_code == 200 and response["X-Queries"] == "1"
     assert len(ctx.captured_queries) == 1
+    # The worker's time: its CPU, and its wall time (CPU and waits), never less than the CPU.
+    assert 0 <= float(response["X-CPU-Ms"]) <= float(response["X-Wall-Ms"]) + 0.1
     assert floor(RequestFactory().get("/bench/floor/", {"id": "x"})).status_code == 400
 
 
