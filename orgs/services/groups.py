@@ -76,7 +76,10 @@ def group_lock(group: Group) -> Group:
 
 
 def _locked_group(pk: uuid.UUID, organization_id: uuid.UUID) -> QuerySet[Group]:
-    return (Group.objects.select_for_update().select_related("organization")
+    # ``of=("self",)``: the group's row only. Locking the joined organization row too (FOR
+    # UPDATE locks every table of the query) made each push block every other write of the
+    # organization (their foreign-key checks), request-log rows included, until its commit.
+    return (Group.objects.select_for_update(of=("self",)).select_related("organization")
             .filter(pk=pk, organization_id=organization_id)[:1])
 
 

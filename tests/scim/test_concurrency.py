@@ -210,3 +210,41 @@ def test_concurrent_creates_and_deletes_keep_the_member_count_exact(org, token):
     assert membership_count(organization_id=org.pk) == 8
     body = json.loads(ScimClient(Client(), token).get("/Users?startIndex=1&count=2").content)
     assert body["totalResults"] == 8
+
+
+def test_a_group_push_does_not_hold_up_the_organizations_other_writes(org, token, actor):
+    """A push locks its group's row only: while one holds its lock, other requests of the
+    organization still write (their foreign keys to the organization need its row unlocked
+    for update), and their request-log rows go in."""
+    from django.db import transaction
+
+    from orgs import services
+    from scim.models import ScimRequest
+
+    group = GroupFactory(organization=org)
+    locked, release = threading.Event(), threading.Event()
+
+    def push() -> None:
+        try:
+            with transaction.atomic():
+                services.group_lock(group)
+                locked.set()
+                release.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=push)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")  # a wait for the push fails the test
+        scim = ScimClient(Client(), token)
+        response = scim.post("/Users", {"userName": "during.push@example.com"})
+        assert response.status_code == 201, response.content
+        assert ScimRequest.objects.filter(organization=org, status=201).exists()
+    finally:
+        release.set()
+        holder.join(timeout=10)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
