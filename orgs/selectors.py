@@ -63,16 +63,20 @@ def membership_group_refs(*, memberships: list[Membership]) -> dict[object, list
     if not refs:
         return refs
     ids = padded(refs)
+    # Unordered in SQL, sorted here: asked to order by the groups' creation, PostgreSQL may
+    # walk every group of the database in that order and probe each for these members (2 ms
+    # with 250 groups, and growing with every organization's groups) instead of reading these
+    # members' few rows through the membership index.
     rows = prepared(
         ("membership_group_refs", len(ids)),
         lambda *ids: (
-            GroupMember.objects.filter(membership_id__in=ids)
-            .order_by("group__created_at", "group_id")
-            .values_list("membership_id", "group_id", "group__display_name")
+            GroupMember.objects.filter(membership_id__in=ids).order_by()
+            .values_list("membership_id", "group_id", "group__display_name",
+                         "group__created_at")
         ),
         ids, [uuid.UUID] * len(ids),
     )
-    for membership_id, group_id, name in rows:
+    for membership_id, group_id, name, _ in sorted(rows, key=lambda row: (row[3], row[1])):
         refs[membership_id].append((group_id, name))
     return refs
 

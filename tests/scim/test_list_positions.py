@@ -136,3 +136,4 @@ def test_the_positions_are_every_steps_member_with_their_version(org, other_org,
     by_id = {m.pk: m.created_at for m in Membership.objects.filter(organization=org)}
     assert all(p.created_at == by_id[p.pk] for p in positions)
     assert list_positions._read_positions(uuid.UUID(int=1)) == (None, [])  # no such list
+
