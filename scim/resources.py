@@ -25,6 +25,8 @@ from orgs.selectors import (
 )
 from scim.errors import ScimError, not_found
 from scim.filters import apply_filter, keyed_equality
+from scim.listed_members import COLUMNS as LISTED_COLUMNS
+from scim.listed_members import ListedMember
 from scim.listing import (
     Position,
     attribute_names,
@@ -149,15 +151,24 @@ class Resource:
         keeps positions of it (``UserResource``); None: the page walks its queryset."""
         return None
 
+    def listed(self, qs: QuerySet) -> QuerySet:
+        """What a list page reads of each resource (``UserResource``: plain rows)."""
+        return qs
+
+    def as_listed(self, rows: list[Any]) -> list[Any]:
+        """The objects a page renders, from what ``listed`` read."""
+        return rows
+
     def rows(self, qs: QuerySet, offset: int, count: int,
              start: PageStart | None = None) -> list[Any]:
         if count <= 0:
             return []
         if not offset:
-            return list(qs[:count])
+            return self.as_listed(list(self.listed(qs)[:count]))
         # A deep page: the offset is walked on the (organization, created_at, id) index alone
         # (an index-only scan on PostgreSQL), and only the page's own rows are read and joined.
-        return list(qs.filter(pk__in=qs.values("pk")[offset:offset + count]))
+        page = qs.filter(pk__in=qs.values("pk")[offset:offset + count])
+        return self.as_listed(list(self.listed(page)))
 
     def page(self, qs: QuerySet, params: dict[str, Any], offset: int, count: int) -> list:
         objs = self.rows(qs, offset, count)
@@ -171,19 +182,20 @@ class Resource:
             return None
         text = source.get("filter")
         if text is None:
-            return self.prepared_rows(("page", count), lambda qs, _: qs[:count])
+            return self.as_listed(self.prepared_rows(
+                ("page", count), lambda qs, _: self.listed(qs)[:count]))
         if not isinstance(text, str):
             return None
         equality = keyed_equality(text, self.resource)
         if equality is None:
             return None
         attribute, value = equality
-        return self.prepared_rows(
+        return self.as_listed(self.prepared_rows(
             ("eq", attribute, count),
-            lambda qs, organization_id, v: apply_filter(
-                qs, f'{attribute} eq "{v}"', self.resource, organization_id)[:count],
+            lambda qs, organization_id, v: self.listed(apply_filter(
+                qs, f'{attribute} eq "{v}"', self.resource, organization_id))[:count],
             value,
-        )
+        ))
 
     def listing(self, source: Any) -> dict[str, Any]:
         params = self.params(source)
@@ -213,7 +225,7 @@ class Resource:
             at = cursor_decode(self.resource, cursor)
             page = qs.filter(after_position(at))
             total = at.total
-        objs = list(page[:count + 1])
+        objs = self.as_listed(list(self.listed(page)[:count + 1]))
         more = len(objs) > count
         objs = objs[:count]
         self.prepare(objs, params)
@@ -295,8 +307,16 @@ class UserResource(Resource):
         if not ids:
             return []
         listed = padded(ids)
-        return self.prepared_rows(("by_ids", len(listed)),
-                                  lambda qs, _, *ids: qs.filter(pk__in=ids), *listed)
+        return self.as_listed(self.prepared_rows(
+            ("by_ids", len(listed)),
+            lambda qs, _, *ids: self.listed(qs.filter(pk__in=ids)), *listed))
+
+    def listed(self, qs: QuerySet) -> QuerySet:
+        """Plain rows of what a SCIM User shows (``scim.listed_members``), not instances."""
+        return qs.values_list(*LISTED_COLUMNS)
+
+    def as_listed(self, rows: list[Any]) -> list[Any]:
+        return [ListedMember(row) for row in rows]
 
     def list_state(self) -> tuple[int, int | None]:
         """The member count and list version (``membership_list_state``), read once for
