@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 STEP = 1000
 TTL = 3600  # a bound on what a restored backup (whose versions may repeat) could reuse
+READING_SECONDS = 10  # how long one request's claim to read the positions holds the others off
 
 
 class Position(NamedTuple):
@@ -119,6 +120,17 @@ def _store(key: str, positions: list[Position]) -> None:
         logger.warning("List positions not stored in the cache.", exc_info=True)
 
 
+def _claim(key: str) -> bool:
+    """Whether this request is the one to read the positions of ``key``: while one is at it,
+    the others walk their OFFSET rather than all read them at once (an import's first pages
+    come together, one per worker). A lost claim only delays the next reader; a cache that
+    cannot be reached lets every request read them, as without the claim."""
+    try:
+        return bool(cache.add(f"{key}:reading", 1, READING_SECONDS))
+    except Exception:  # noqa: BLE001 - as in _cached
+        return True
+
+
 def page_start(organization_id: uuid.UUID, offset: int,
                state: Callable[[], tuple[int, int | None]] | None = None) -> PageStart:
     """Where the page ``offset`` members into the organization's list starts; ``state``
@@ -132,6 +144,8 @@ def page_start(organization_id: uuid.UUID, offset: int,
         return PageStart(None, offset)
     positions = _cached(_key(organization_id, version))
     if positions is None:
+        if not _claim(_key(organization_id, version)):
+            return PageStart(None, offset)
         read_version, positions = _read_positions(organization_id)
         if read_version is None:
             return PageStart(None, offset)

@@ -137,3 +137,19 @@ def test_the_positions_are_every_steps_member_with_their_version(org, other_org,
     assert all(p.created_at == by_id[p.pk] for p in positions)
     assert list_positions._read_positions(uuid.UUID(int=1)) == (None, [])  # no such list
 
+
+
+def test_while_one_request_reads_the_positions_the_others_walk(scim, org, actor):
+    """The pages of an import come together: one request reads the positions, a page asked
+    meanwhile walks its OFFSET (and is still right) instead of reading them too."""
+    members_seed(organization=org, members=30, actor=actor)
+    key = list_positions._key(org.pk, _version(org))
+    cache.add(f"{key}:reading", 1, 10)  # another request is reading them
+    expected = _expected(org)
+    with CaptureQueriesContext(connection) as ctx:
+        assert _page(scim, 17, 5) == expected[16:21]
+    assert cache.get(key) is None  # not read by this one
+    assert not any("RECURSIVE" in q["sql"] for q in ctx.captured_queries)
+    cache.delete(f"{key}:reading")
+    assert _page(scim, 17, 5) == expected[16:21]
+    assert cache.get(key) is not None
