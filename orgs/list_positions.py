@@ -13,14 +13,18 @@ never stored under a version they do not match. A page reads the version in a st
 own before its rows: a member inserted or deleted between the two shifts that one page by the
 change, exactly as it shifts the next OFFSET page of the same walk. A change makes the next
 deep page read the positions again (one walk of the index, ~8 ms at 100,000 members); pages
-shallower than ``STEP`` never use them. The cache may lose them at any time: a page then walks
-as before. Nothing here is a security decision: every read stays scoped to the organization.
+shallower than ``STEP`` never use them. One request at a time reads them; each worker keeps
+the ones it used (they never change for their version). The cache may lose them at any time: a
+page then walks as before. Nothing here is a security decision: every read stays scoped to the
+organization.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -105,15 +109,37 @@ def _uuid(value: Any) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
 
 
+# The positions this process used last, by key, with when it got them: the ones of a version
+# never change, so a worker reuses them for TTL without asking the cache again (a page of an
+# import asks for them every time).
+_LOCAL: OrderedDict[str, tuple[float, list[Position]]] = OrderedDict()
+LOCAL_KEYS = 32
+
+
 def _cached(key: str) -> list[Position] | None:
+    local = _LOCAL.get(key)
+    if local is not None and time.monotonic() - local[0] < TTL:
+        _LOCAL.move_to_end(key)
+        return local[1]
     try:
-        return cache.get(key)
+        positions = cache.get(key)
     except Exception:  # noqa: BLE001 - the cache is for speed only: the page walks instead
         logger.warning("List positions unreadable from the cache.", exc_info=True)
         return None
+    if positions is not None:
+        _remember(key, positions)
+    return positions
+
+
+def _remember(key: str, positions: list[Position]) -> None:
+    _LOCAL[key] = (time.monotonic(), positions)
+    _LOCAL.move_to_end(key)
+    while len(_LOCAL) > LOCAL_KEYS:
+        _LOCAL.popitem(last=False)
 
 
 def _store(key: str, positions: list[Position]) -> None:
+    _remember(key, positions)
     try:
         cache.set(key, positions, TTL)
     except Exception:  # noqa: BLE001 - as in _cached

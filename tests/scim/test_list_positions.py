@@ -26,6 +26,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def small_step(monkeypatch, cache_in_memory):
     monkeypatch.setattr(list_positions, "STEP", 7)
+    list_positions._LOCAL.clear()  # this process's copies, as a new worker starts
 
 
 def _expected(org) -> list[str]:
@@ -75,6 +76,10 @@ def test_pages_walk_when_the_positions_are_lost_or_wrong_version(scim, org, acto
     expected = _expected(org)
     assert _page(scim, 16, 5) == expected[15:20]
     cache.clear()
+    with CaptureQueriesContext(connection) as ctx:
+        assert _page(scim, 16, 5) == expected[15:20]  # this worker's own copy
+    assert any("OFFSET" in q["sql"] and "> (" in q["sql"] for q in ctx.captured_queries)
+    list_positions._LOCAL.clear()  # and another worker, with none
     assert _page(scim, 16, 5) == expected[15:20]
     # Positions remembered for an older version are never used for the new one.
     stale = list_positions._key(org.pk, _version(org))
