@@ -18,6 +18,7 @@ else the builder's SQL depends on (a page size, say); LIMIT and OFFSET are part 
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import uuid
 import weakref
@@ -40,12 +41,21 @@ _NAMESPACE = uuid.UUID("6d1c1f2e-8a4b-4c1e-9f3a-0b7e5d2c4a11")
 
 def _stand_in(kind: type, argument: int, round_: str) -> Any:
     """A value for argument ``argument`` of the ``round_`` compilation, unlike any other;
-    strings in mixed case so that folding shows."""
+    strings in mixed case so that folding shows; a list (of UUIDs, for ``field__any``, one
+    parameter whatever its length: ``config.lookups``) of two."""
     if kind is uuid.UUID:
         return uuid.uuid5(_NAMESPACE, f"{argument}-{round_}")
     if kind is str:
         return f"Prepared-Stand-In-{argument}-{round_}"
-    raise TypeError(f"prepared queries take UUIDs and strings, not {kind.__name__}")
+    if kind is list:
+        return [uuid.uuid5(_NAMESPACE, f"{argument}-{round_}-{i}") for i in range(2)]
+    raise TypeError(f"prepared queries take UUIDs, strings and lists of UUIDs, not "
+                    f"{kind.__name__}")
+
+
+def _hex_list(v: Any) -> Any:
+    """A list of UUIDs as SQLite's ``field__any`` passes it (a JSON array of their hex)."""
+    return json.dumps([u.hex for u in v]) if isinstance(v, list) else None
 
 
 _TRANSFORMS: tuple[Callable[[Any], Any], ...] = (
@@ -53,7 +63,18 @@ _TRANSFORMS: tuple[Callable[[Any], Any], ...] = (
     str,
     lambda v: v.hex if isinstance(v, uuid.UUID) else None,
     lambda v: fold(v) if isinstance(v, str) else None,
+    _hex_list,
 )
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _accepts(arg: Any, kind: type) -> bool:
+    if kind is list:
+        return isinstance(arg, list) and all(isinstance(v, uuid.UUID) for v in arg)
+    return isinstance(arg, kind)
 
 
 @dataclass
@@ -89,7 +110,8 @@ _entries: weakref.WeakKeyDictionary[Any, OrderedDict[Hashable, Any]] = (
 def prepared(key: Hashable, build: Callable[..., QuerySet], args: Sequence[Any],
              kinds: Sequence[type]) -> list:
     """``list(build(*args))``, with the SQL compiled once per connection for ``key``.
-    ``kinds[i]`` is the type of ``args[i]`` (``uuid.UUID`` or ``str``)."""
+    ``kinds[i]`` is the type of ``args[i]`` (``uuid.UUID``, ``str``, or ``list`` for a list of
+    UUIDs that the builder passes to ``field__any``)."""
     conn = connections[DEFAULT_DB_ALIAS]
     entries = _entries.get(conn)
     if entries is None:
@@ -101,19 +123,9 @@ def prepared(key: Hashable, build: Callable[..., QuerySet], args: Sequence[Any],
             entries.popitem(last=False)
     else:
         entries.move_to_end(key)
-    if entry is _UNCACHEABLE or not all(map(isinstance, args, kinds)):
+    if entry is _UNCACHEABLE or not all(map(_accepts, args, kinds)):
         return list(build(*args))  # a value of another type than declared: the ORM decides
     return entry.run(args)
-
-
-def padded(values: Sequence[Any]) -> list[Any]:
-    """``values`` repeated at the end up to the next power of two, for an ``IN (…)`` list:
-    the same rows, and a few prepared shapes instead of one per length."""
-    values = list(values)
-    size = 1
-    while size < len(values):
-        size *= 2
-    return values + values[-1:] * (size - len(values))
 
 
 def _compile(key: Hashable, build: Callable[..., QuerySet], kinds: Sequence[type],
@@ -141,13 +153,14 @@ def _slots(params: Sequence[Any], params_2: Sequence[Any], first: list, second: 
         for transform in _TRANSFORMS:
             made = transform(value)
             if made is not None:
-                becomes.setdefault((type(made), made), []).append((argument, transform))
+                becomes.setdefault((type(made), _hashable(made)), []).append(
+                    (argument, transform))
     slots = []
     for position, (one, two) in enumerate(zip(params, params_2, strict=True)):
         if type(one) is type(two) and one == two:
             continue  # a constant of the query
         try:
-            candidates = becomes.get((type(one), one), [])
+            candidates = becomes.get((type(one), _hashable(one)), [])
         except TypeError:  # an unhashable parameter is no stand-in
             return None
         found = [(argument, transform) for argument, transform in candidates

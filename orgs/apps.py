@@ -11,6 +11,8 @@ class OrgsConfig(AppConfig):
     verbose_name = "Directory"
 
     def ready(self) -> None:
+        import config.lookups  # noqa: F401 - registers field__any (one parameter for a list)
+
         # SQLite, told what Roster's data looks like (config/sqlite.py); PostgreSQL knows.
         connection_created.connect(tune_connection, dispatch_uid="roster_sqlite_tuning")
         post_migrate.connect(write_planner_statistics, sender=self,

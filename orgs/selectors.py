@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
 
-from config.prepared_queries import padded, prepared
+from config.prepared_queries import prepared
 from orgs.models import (
     AuditEvent,
     Group,
@@ -56,25 +56,25 @@ def membership_count(*, organization_id: uuid.UUID) -> int:
 def membership_group_refs(*, memberships: list[Membership]) -> dict[object, list[tuple]]:
     """Each member's groups as (group id, display name) pairs, in the groups' order, in one
     query of bare values: a page of 100 members builds no Group instance and no related
-    manager (which cost more than the query). The query is prepared once per size of its id
-    list (padded to a power of two)
-    (``config.prepared_queries``): a lookup asks it for one member, every time."""
+    manager (which cost more than the query). The query is prepared once
+    (``config.prepared_queries``), its ids one parameter whatever their number
+    (``field__any``, ``config.lookups``): a lookup asks it for one member, a page for 100."""
     refs: dict[object, list[tuple]] = {m.pk: [] for m in memberships}
     if not refs:
         return refs
-    ids = padded(refs)
+    ids = list(refs)
     # Unordered in SQL, sorted here: asked to order by the groups' creation, PostgreSQL may
     # walk every group of the database in that order and probe each for these members (2 ms
     # with 250 groups, and growing with every organization's groups) instead of reading these
     # members' few rows through the membership index.
     rows = prepared(
-        ("membership_group_refs", len(ids)),
-        lambda *ids: (
-            GroupMember.objects.filter(membership_id__in=ids).order_by()
+        ("membership_group_refs",),
+        lambda ids: (
+            GroupMember.objects.filter(membership_id__any=ids).order_by()
             .values_list("membership_id", "group_id", "group__display_name",
                          "group__created_at")
         ),
-        ids, [uuid.UUID] * len(ids),
+        [ids], [list],
     )
     for membership_id, group_id, name, _ in sorted(rows, key=lambda row: (row[3], row[1])):
         refs[membership_id].append((group_id, name))
@@ -104,15 +104,14 @@ def group_member_ids(*, groups: list[Group]) -> dict[object, list[object]]:
     ids: dict[object, list[object]] = {g.pk: [] for g in groups}
     if not ids:
         return ids
-    listed = padded(ids)
-    rows = prepared(  # every group push answers with its group: prepared, per padded size
-        ("group_member_ids", len(listed)),
-        lambda *group_ids: (
-            GroupMember.objects.filter(group_id__in=group_ids)
+    rows = prepared(  # every group push answers with its group: prepared
+        ("group_member_ids",),
+        lambda group_ids: (
+            GroupMember.objects.filter(group_id__any=group_ids)
             .order_by("created_at", "id")
             .values_list("group_id", "membership_id")
         ),
-        listed, [uuid.UUID] * len(listed),
+        [list(ids)], [list],
     )
     for group_id, membership_id in rows:
         ids[group_id].append(membership_id)

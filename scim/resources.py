@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 from django_scim.utils import get_group_adapter, get_user_adapter
 from rest_framework.response import Response
 
-from config.prepared_queries import padded, prepared
+from config.prepared_queries import prepared
 from orgs.list_positions import PageStart, page_ids, page_start
 from orgs.models import Group, Membership, Organization
 from orgs.selectors import (
@@ -306,10 +306,8 @@ class UserResource(Resource):
         ids = page_ids(self.scim.organization.pk, start, count)
         if not ids:
             return []
-        listed = padded(ids)
         return self.as_listed(self.prepared_rows(
-            ("by_ids", len(listed)),
-            lambda qs, _, *ids: self.listed(qs.filter(pk__in=ids)), *listed))
+            ("by_ids",), lambda qs, _, ids: self.listed(qs.filter(pk__any=ids)), ids))
 
     def listed(self, qs: QuerySet) -> QuerySet:
         """Plain rows of what a SCIM User shows (``scim.listed_members``), not instances."""

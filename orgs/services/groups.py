@@ -16,7 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
-from config.prepared_queries import padded, prepared
+from config.prepared_queries import prepared
 from orgs.audit import Actor, audit_record
 from orgs.exceptions import (
     AlreadyExists,
@@ -121,13 +121,12 @@ def _resolve_members(group: Group, ids: set[Any]) -> dict[Any, bool]:
     if not ids:
         return {}
     uuids = _uuids(ids)
-    if len(uuids) == len(ids):  # prepared, in a few shapes (config.prepared_queries)
-        listed = padded(sorted(uuids))
-        found = dict(prepared(("group_members_resolve", len(listed)), _member_presence,
-                              [group.pk, group.organization_id, *listed],
-                              [uuid.UUID] * (len(listed) + 2)))
+    if len(uuids) == len(ids):  # prepared once (config.prepared_queries), ids one parameter
+        found = dict(prepared(("group_members_resolve",), _member_presence,
+                              [group.pk, group.organization_id, sorted(uuids)],
+                              [uuid.UUID, uuid.UUID, list]))
     else:
-        found = dict(_member_presence(group.pk, group.organization_id, *ids))
+        found = dict(_member_presence(group.pk, group.organization_id, list(ids), any_of=False))
     missing = {str(i) for i in ids} - {str(i) for i in found}
     if missing:
         raise CrossOrganizationError(
@@ -136,10 +135,13 @@ def _resolve_members(group: Group, ids: set[Any]) -> dict[Any, bool]:
     return found
 
 
-def _member_presence(group_id: Any, organization_id: Any, *ids: Any) -> QuerySet:
-    """(membership id, whether it is in the group) for those of ``ids`` in the organization."""
+def _member_presence(group_id: Any, organization_id: Any, ids: list[Any], *,
+                     any_of: bool = True) -> QuerySet:
+    """(membership id, whether it is in the group) for those of ``ids`` in the organization;
+    ``ids`` as one parameter (``field__any``), or as ``IN`` for values that are no UUIDs."""
     in_group = GroupMember.objects.filter(group_id=group_id, membership=OuterRef("pk"))
-    return (Membership.objects.filter(pk__in=ids, organization_id=organization_id)
+    listed = {"pk__any": ids} if any_of else {"pk__in": ids}
+    return (Membership.objects.filter(**listed, organization_id=organization_id)
             .annotate(present=Exists(in_group)).order_by().values_list("pk", "present"))
 
 

@@ -101,18 +101,37 @@ def test_the_cache_is_bounded(monkeypatch):
     assert len(prepared_queries._entries[connections["default"]]) == 2
 
 
+def test_a_list_of_ids_is_one_parameter_whatever_its_length(select_compilations):
+    """``field__any`` (config.lookups) passes a list as one parameter: one compiled query
+    serves every length, with the ORM's rows, and another organization's ids match nothing
+    of a scoped builder."""
+    org, other = OrganizationFactory(), OrganizationFactory()
+    mine = [MembershipFactory(organization=org) for _ in range(5)]
+    theirs = MembershipFactory(organization=other)
+
+    def members(organization_id, ids):
+        return (Membership.objects.filter(organization_id=organization_id, pk__any=ids)
+                .order_by("email").values_list("pk", flat=True))
+
+    kinds = [uuid.UUID, list]
+    ids = [m.pk for m in mine]
+    expected = {n: list(members(org.pk, ids[:n])) for n in (5, 3, 2, 0)}
+    assert set(prepared(("any",), members, [org.pk, ids[:1]], kinds)) == {ids[0]}
+    select_compilations.clear()
+    with CaptureQueriesContext(connection) as queries:
+        for n in (5, 3, 0):
+            assert list(prepared(("any",), members, [org.pk, ids[:n]], kinds)) == expected[n]
+        mixed = [theirs.pk, *ids[:2]]
+        assert list(prepared(("any",), members, [org.pk, mixed], kinds)) == expected[2]
+    assert select_compilations == []  # one compiled query for every length
+    assert len(queries) == 4
+    # A list holding anything but UUIDs goes through the ORM, with the same answer.
+    assert list(prepared(("any",), members, [org.pk, [str(ids[0])]], kinds)) == [ids[0]]
+
+
 def test_only_uuids_and_strings_stand_in():
     with pytest.raises(TypeError):
         prepared(("int",), lambda n: Membership.objects.filter(pk=n), [1], [int])
-
-
-def test_padding_keeps_the_rows_and_bounds_the_shapes():
-    from config.prepared_queries import padded
-
-    assert padded([1]) == [1]
-    assert padded([1, 2, 3]) == [1, 2, 3, 3]
-    assert padded(list(range(5))) == [0, 1, 2, 3, 4, 4, 4, 4]
-    assert len({len(padded(range(n))) for n in range(1, 1001)}) == 11
 
 
 def test_the_least_recently_used_key_goes_first(monkeypatch):

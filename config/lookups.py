@@ -1,0 +1,44 @@
+"""``field__any=[…]``: membership in a list of values, passed to the database as ONE parameter.
+
+``__in`` writes one placeholder per value, so its SQL changes with the list's length, and a list
+of 100 ids is 100 parameters: psycopg re-parses a statement of more than 50 parameters on every
+run (it caches only smaller ones), and a prepared query needs a version per length. Here the
+list is a single parameter whatever its length:
+
+- PostgreSQL: ``col = ANY(%s)`` with an array;
+- SQLite: ``col IN (SELECT value FROM json_each(%s))`` with a JSON array of the stored forms.
+
+Registered on UUID fields and on foreign keys (``membership_id__any``); used by the reads of
+``config.prepared_queries`` that take a list of ids.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.db.models import ForeignKey, Lookup, UUIDField
+
+
+class AnyOf(Lookup):
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, list[Any]]:
+        field = self.lhs.output_field
+        values = [field.get_db_prep_value(v, connection, prepared=False) for v in value]
+        if connection.vendor == "postgresql":
+            return "%s", [values]
+        return "%s", [json.dumps(values)]
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        _, rhs_params = self.get_db_prep_lookup(self.rhs, connection)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*lhs_params, *rhs_params]
+        # lhs is the compiled column; the values are the one parameter
+        return f"{lhs} IN (SELECT value FROM json_each(%s))", [*lhs_params, *rhs_params]  # noqa: S608
+
+
+UUIDField.register_lookup(AnyOf)
+ForeignKey.register_lookup(AnyOf)
