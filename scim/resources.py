@@ -9,7 +9,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, QuerySet
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
 from django_scim.utils import get_group_adapter, get_user_adapter
 from rest_framework.response import Response
 
@@ -41,11 +42,14 @@ from scim.listing import (
 from scim.schemas import GROUP_SCHEMA, USER_SCHEMA
 
 
-def after_position(at: Any) -> Q:
+def after_position(at: Any) -> TupleGreaterThan:
     """The resources after ``at`` (its ``created_at`` and ``pk``) in the (created_at, id)
-    order every list is kept in, as the index can seek to them."""
-    return Q(created_at__gte=at.created_at) & (Q(created_at__gt=at.created_at)
-                                               | Q(pk__gt=at.pk))
+    order every list is kept in: ``(created_at, id) > (…, …)`` on PostgreSQL, a row-value
+    comparison the (organization, created_at, id) index seeks to (Django writes it as an OR
+    on SQLite). The form ``created_at >= … AND (created_at > … OR id > …)`` made PostgreSQL
+    walk every member sharing that created_at (a bulk import's thousands) before the first one
+    after ``at``."""
+    return TupleGreaterThan(Tuple(F("created_at"), F("pk")), (at.created_at, at.pk))
 
 
 def is_filtered(source: Any) -> bool:

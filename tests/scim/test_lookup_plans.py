@@ -190,3 +190,17 @@ def test_deep_import_pages_seek_through_the_index(scim, directory, monkeypatch, 
         _get(scim, deep)()
     assert any("OFFSET 7" in q["sql"] and "> (" in q["sql"] for q in ctx.captured_queries)
     assert_indexed(_get(scim, deep))
+
+
+def test_cursor_pages_seek_through_the_index(scim, directory):
+    """A later RFC 9865 page starts past the last position through the (organization,
+    created_at, id) index: on PostgreSQL with a row-value comparison the index seeks to (Django
+    spells it as an OR on SQLite, which still searches the index)."""
+    first = scim_body(_get(scim, "/Users?count=20&cursor=")())
+    later = f"/Users?count=20&cursor={first['nextCursor']}"
+    with CaptureQueriesContext(connection) as ctx:
+        _get(scim, later)()
+    if connection.vendor == "postgresql":
+        assert any('("orgs_membership"."created_at", "orgs_membership"."id") > (' in q["sql"]
+                   for q in ctx.captured_queries)
+    assert_indexed(_get(scim, later))
