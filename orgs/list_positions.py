@@ -22,6 +22,7 @@ organization.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections import OrderedDict
@@ -113,14 +114,16 @@ def _uuid(value: Any) -> uuid.UUID:
 # never change, so a worker reuses them for TTL without asking the cache again (a page of an
 # import asks for them every time).
 _LOCAL: OrderedDict[str, tuple[float, list[Position]]] = OrderedDict()
+_LOCAL_LOCK = threading.Lock()  # a threaded server (runserver) shares it between requests
 LOCAL_KEYS = 32
 
 
 def _cached(key: str) -> list[Position] | None:
-    local = _LOCAL.get(key)
-    if local is not None and time.monotonic() - local[0] < TTL:
-        _LOCAL.move_to_end(key)
-        return local[1]
+    with _LOCAL_LOCK:
+        local = _LOCAL.get(key)
+        if local is not None and time.monotonic() - local[0] < TTL:
+            _LOCAL.move_to_end(key)
+            return local[1]
     try:
         positions = cache.get(key)
     except Exception:  # noqa: BLE001 - the cache is for speed only: the page walks instead
@@ -132,10 +135,11 @@ def _cached(key: str) -> list[Position] | None:
 
 
 def _remember(key: str, positions: list[Position]) -> None:
-    _LOCAL[key] = (time.monotonic(), positions)
-    _LOCAL.move_to_end(key)
-    while len(_LOCAL) > LOCAL_KEYS:
-        _LOCAL.popitem(last=False)
+    with _LOCAL_LOCK:
+        _LOCAL[key] = (time.monotonic(), positions)
+        _LOCAL.move_to_end(key)
+        while len(_LOCAL) > LOCAL_KEYS:
+            _LOCAL.popitem(last=False)
 
 
 def _store(key: str, positions: list[Position]) -> None:
