@@ -196,6 +196,8 @@ def main() -> None:
                 server = Server(env, args.workers, logs)
             work = Workload(server.port, token, SLUG, size, args.users, args.clients,
                             new_run_id())
+            if size == sizes[0]:
+                work.warm_up()  # the server just started
             work.all()
             if work.recorder.errors:
                 print(f"{len(work.recorder.errors)} requests failed, e.g.:",
