@@ -251,7 +251,7 @@ class OrganizationMemberCount(models.Model):
     is inserted, add and subtract one for each member inserted and deleted, and drop the row
     with the organization, whatever writes the rows (services, bulk_create, cascades, raw SQL).
     An unfiltered SCIM Users list reads its ``totalResults`` here in one primary-key lookup
-    instead of counting every member (``orgs.selectors.membership_count``). Nothing in Python
+    instead of counting every member (``orgs.selectors.membership_list_state``). Nothing in Python
     writes it.
 
     Declared after ``Membership`` so ``dumpdata`` writes the members first: ``loaddata`` then

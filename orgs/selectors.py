@@ -48,11 +48,6 @@ def membership_list_state(*, organization_id: uuid.UUID) -> tuple[int, int | Non
     return Membership.objects.filter(organization_id=organization_id).count(), None
 
 
-def membership_count(*, organization_id: uuid.UUID) -> int:
-    """How many members the organization has (``membership_list_state``)."""
-    return membership_list_state(organization_id=organization_id)[0]
-
-
 def membership_group_refs(*, memberships: list[Membership]) -> dict[object, list[tuple]]:
     """Each member's groups as (group id, display name) pairs, in the groups' order, in one
     query of bare values: a page of 100 members builds no Group instance and no related

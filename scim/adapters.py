@@ -81,10 +81,9 @@ class ScimUser(_Adapter):
             groups = [(g.pk, g.display_name) for g in m.groups.all()]
         state = user_state(idp_user_of(m), copied=False)  # rendered, never changed
         enterprise = state.pop(ENTERPRISE_SCHEMA)
-        member_id = str(m.pk)
         doc: dict[str, Any] = {
             "schemas": [USER_SCHEMA, ENTERPRISE_SCHEMA] if enterprise else [USER_SCHEMA],
-            "id": member_id,
+            "id": self.id,
         }
         for key, value in state.items():
             if value is not None:
@@ -98,9 +97,7 @@ class ScimUser(_Adapter):
             doc[ENTERPRISE_SCHEMA] = enterprise
         # A profile change stamps the member's updated_at too (scim_profile_update), so this
         # is what meta.lastModified filters compare, through an index.
-        doc["meta"] = {"resourceType": self.resource_type, "created": _iso(m.created_at),
-                       "lastModified": _iso(m.updated_at),
-                       "location": f"{root}/{self.endpoint}/{member_id}"}
+        doc["meta"] = self._meta(m.created_at, m.updated_at)
         return doc
 
     def from_dict(self, d: Any) -> None:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-# What a page selects, in ``ListedMember``'s order.
-COLUMNS = (
-    "pk", "organization_id", "email", "given_name", "family_name", "is_active",
-    "scim_user_name", "external_id", "created_at", "updated_at",
-    "scim_profile__membership_id", "scim_profile__display_name", "scim_profile__attributes",
-)
+# What rendering a SCIM User reads of a member and of its profile (``ScimUser.to_dict``).
+MEMBER_FIELDS = ("pk", "organization_id", "email", "given_name", "family_name", "is_active",
+                 "scim_user_name", "external_id", "created_at", "updated_at")
+PROFILE_FIELDS = ("scim_profile__display_name", "scim_profile__attributes")
+# A single member's ``.only()``.
+SHOWN_FIELDS = (*MEMBER_FIELDS, *PROFILE_FIELDS)
+# What a page selects, in ``ListedMember``'s order: the same, and whether there is a profile.
+COLUMNS = (*MEMBER_FIELDS, "scim_profile__membership_id", *PROFILE_FIELDS)
 
 
 class ListedProfile(NamedTuple):

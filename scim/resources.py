@@ -27,7 +27,7 @@ from orgs.selectors import (
 from scim.errors import ScimError, not_found
 from scim.filters import apply_filter, keyed_equality
 from scim.listed_members import COLUMNS as LISTED_COLUMNS
-from scim.listed_members import ListedMember
+from scim.listed_members import SHOWN_FIELDS, ListedMember
 from scim.listing import (
     Position,
     attribute_names,
@@ -103,8 +103,13 @@ class Resource:
         return found[0]
 
     def write_target(self, pk: Any) -> Any:
-        """The object a PUT or PATCH of ``pk`` hands its adapter (``404`` when there is none)."""
-        return self.one(str(pk))
+        """The object a PUT or PATCH of ``pk`` hands its adapter: an id only, in the caller's
+        organization. The provisioning service reads it under its row lock (and answers
+        NotFound), so reading it here first would be a query for nothing."""
+        obj = self.new()
+        obj.pk = pk
+        obj._state.adding = False  # an existing resource, for the adapter: an update
+        return obj
 
     def prepare(self, objs: list[Any], params: dict[str, Any]) -> None:
         """Load what rendering ``objs`` needs beyond the queryset, in a fixed number of
@@ -246,14 +251,6 @@ class Resource:
                         headers={"Location": self.adapter(obj).location})
 
 
-# What rendering a SCIM User reads of a member and its profile (``ScimUser.to_dict``).
-SCIM_USER_COLUMNS = (
-    "id", "organization_id", "email", "given_name", "family_name", "is_active",
-    "scim_user_name", "external_id", "created_at", "updated_at",
-    "scim_profile__display_name", "scim_profile__attributes",
-)
-
-
 class UserResource(Resource):
     resource = "User"
     schema_id = USER_SCHEMA
@@ -265,20 +262,13 @@ class UserResource(Resource):
         # that write a member read it afresh under its lock).
         return membership_list(
             organization=organization, with_groups=False
-        ).select_related("scim_profile").only(*SCIM_USER_COLUMNS)
+        ).select_related("scim_profile").only(*SHOWN_FIELDS)
 
     def adapter(self, obj: Any) -> Any:
         return get_user_adapter()(obj, self.request)
 
     def new(self) -> Any:
         return Membership(organization=self.scim.organization)
-
-    def write_target(self, pk: Any) -> Any:
-        """A member as an id only: the provisioning service reads it under its row lock
-        (and answers NotFound), so reading it here first would be a query for nothing."""
-        member = Membership(pk=pk, organization=self.scim.organization)
-        member._state.adding = False  # an existing member, for the adapter: an update
-        return member
 
     def prepare(self, objs: list[Any], params: dict[str, Any]) -> None:
         objs = [m for m in objs if not hasattr(m, "scim_groups")]  # known already
@@ -351,13 +341,6 @@ class GroupResource(Resource):
 
     def new(self) -> Any:
         return Group(organization=self.scim.organization)
-
-    def write_target(self, pk: Any) -> Any:
-        """A group as an id only: the provisioning service reads it under its row lock (and
-        answers NotFound), so reading it here first would be a query for nothing."""
-        group = Group(pk=pk, organization=self.scim.organization)
-        group._state.adding = False  # an existing group, for the adapter: an update
-        return group
 
     def prepare(self, objs: list[Any], params: dict[str, Any]) -> None:
         objs = [g for g in objs if not hasattr(g, "scim_member_ids")]  # known already

@@ -120,13 +120,11 @@ def _resolve_members(group: Group, ids: set[Any]) -> dict[Any, bool]:
     it is in the group already: one query, whatever the number of ids."""
     if not ids:
         return {}
-    uuids = _uuids(ids)
-    if len(uuids) == len(ids):  # prepared once (config.prepared_queries), ids one parameter
-        found = dict(prepared(("group_members_resolve",), _member_presence,
-                              [group.pk, group.organization_id, sorted(uuids)],
-                              [uuid.UUID, uuid.UUID, list]))
-    else:
-        found = dict(_member_presence(group.pk, group.organization_id, list(ids), any_of=False))
+    # Prepared once (config.prepared_queries), the ids one parameter; a value that is no UUID
+    # names nobody, so it is reported below with the other ids not found.
+    found = dict(prepared(("group_members_resolve",), _member_presence,
+                          [group.pk, group.organization_id, sorted(_uuids(ids))],
+                          [uuid.UUID, uuid.UUID, list]))
     missing = {str(i) for i in ids} - {str(i) for i in found}
     if missing:
         raise CrossOrganizationError(
@@ -135,13 +133,10 @@ def _resolve_members(group: Group, ids: set[Any]) -> dict[Any, bool]:
     return found
 
 
-def _member_presence(group_id: Any, organization_id: Any, ids: list[Any], *,
-                     any_of: bool = True) -> QuerySet:
-    """(membership id, whether it is in the group) for those of ``ids`` in the organization;
-    ``ids`` as one parameter (``field__any``), or as ``IN`` for values that are no UUIDs."""
+def _member_presence(group_id: Any, organization_id: Any, ids: list[uuid.UUID]) -> QuerySet:
+    """(membership id, whether it is in the group) for those of ``ids`` in the organization."""
     in_group = GroupMember.objects.filter(group_id=group_id, membership=OuterRef("pk"))
-    listed = {"pk__any": ids} if any_of else {"pk__in": ids}
-    return (Membership.objects.filter(**listed, organization_id=organization_id)
+    return (Membership.objects.filter(pk__any=ids, organization_id=organization_id)
             .annotate(present=Exists(in_group)).order_by().values_list("pk", "present"))
 
 

@@ -1,5 +1,5 @@
 """``totalResults`` of an unfiltered Users list is the member count the database keeps
-(``orgs.selectors.membership_count``): what an IdP sees is the same as a real COUNT's, after
+(``orgs.selectors.membership_list_state``): what an IdP sees is the same as a real COUNT's, after
 creates and deletes, on every kind of list that reports a total."""
 
 from __future__ import annotations
