@@ -166,9 +166,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL: readers and the job worker do not block on a writer, and a commit appends to the log
     # without a disk sync of its own (synchronous=NORMAL): a power cut can lose the last
     # commits, never corrupt the file. Without it every commit (e.g. each SCIM request log row)
-    # waits for the disk.
+    # waits for the disk. IMMEDIATE: a transaction takes the write lock when it begins, waiting
+    # up to ``timeout`` for another writer. A deferred one that read first and then wrote while
+    # another process (the job worker, gunicorn's other worker) had committed in between failed
+    # at once with "database is locked" (SQLite cannot wait there): seen in an admin's add
+    # beside `make serve`.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
