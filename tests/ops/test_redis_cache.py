@@ -112,3 +112,13 @@ def test_the_rate_limits_use_the_one_round_trip_counter(cache, settings, monkeyp
     assert calls == [("rl:2", 65)] * 3
     stored = cache.make_and_validate_key("rl:2")
     assert 60 < raw(cache).ttl(stored) <= 65
+
+
+def test_replies_are_parsed_by_hiredis(cache):
+    """redis-py parses replies in C when hiredis is installed (a dependency for that reason)."""
+    cache.count_in_window("parsed", 10)
+    connection = raw(cache).connection_pool.get_connection()
+    try:
+        assert type(connection._parser).__name__ == "_HiredisParser"
+    finally:
+        raw(cache).connection_pool.release(connection)
