@@ -9,7 +9,6 @@ database's exceptions into them.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from typing import Any
@@ -30,6 +29,7 @@ from orgs.exceptions import (
     NotFound,
     PreconditionFailed,
 )
+from scim.encoding import encode_json
 
 SCIM_CONTENT_TYPE = "application/scim+json"
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -80,9 +80,7 @@ def from_domain_error(exc: DomainError) -> ScimError:
 
 
 def scim_json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
-    response = HttpResponse(
-        json.dumps(data), status=status, content_type=SCIM_CONTENT_TYPE
-    )
+    response = HttpResponse(encode_json(data), status=status, content_type=SCIM_CONTENT_TYPE)
     for key, value in (headers or {}).items():
         response[key] = value
     return response

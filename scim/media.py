@@ -17,6 +17,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
 
+from scim.encoding import encode_json
 from scim.errors import SCIM_CONTENT_TYPE, ScimError
 
 RAW_BODY_ATTRIBUTE = "scim_raw_body"  # what the parser read, kept for scim.request_log
@@ -54,7 +55,7 @@ class ScimJSONRenderer(BaseRenderer):
                renderer_context: dict[str, Any] | None = None) -> bytes:
         if data is None:
             return b""
-        return json.dumps(data).encode()
+        return encode_json(data)
 
 
 class ScimContentNegotiation(BaseContentNegotiation):
