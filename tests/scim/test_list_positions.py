@@ -144,12 +144,14 @@ def test_the_positions_are_every_steps_member_with_their_version(org, other_org,
 
 
 
-def test_while_one_request_reads_the_positions_the_others_walk(scim, org, actor):
-    """The pages of an import come together: one request reads the positions, a page asked
-    meanwhile walks its OFFSET (and is still right) instead of reading them too."""
+def test_while_one_request_reads_the_positions_the_others_wait_then_walk(scim, org, actor,
+                                                                        monkeypatch):
+    """The pages of an import come together: one request reads the positions; a page asked
+    meanwhile waits for them, and walks its OFFSET (still right) if they do not come."""
     members_seed(organization=org, members=30, actor=actor)
+    monkeypatch.setattr(list_positions, "WAIT_SECONDS", 0.02)
     key = list_positions._key(org.pk, _version(org))
-    cache.add(f"{key}:reading", 1, 10)  # another request is reading them
+    cache.add(f"{key}:reading", 1, 10)  # another request is reading them, and never finishes
     expected = _expected(org)
     with CaptureQueriesContext(connection) as ctx:
         assert _page(scim, 17, 5) == expected[16:21]
@@ -158,3 +160,24 @@ def test_while_one_request_reads_the_positions_the_others_walk(scim, org, actor)
     cache.delete(f"{key}:reading")
     assert _page(scim, 17, 5) == expected[16:21]
     assert cache.get(key) is not None
+
+
+def test_a_page_waiting_for_the_positions_uses_them_once_stored(scim, org, actor, monkeypatch):
+    members_seed(organization=org, members=30, actor=actor)
+    version, positions = list_positions._read_positions(org.pk)
+    key = list_positions._key(org.pk, version)
+    cache.add(f"{key}:reading", 1, 10)
+    naps = []
+
+    def reader_finishes(seconds):  # the other request stores them while this one waits
+        naps.append(seconds)
+        cache.set(key, positions, 60)
+
+    monkeypatch.setattr(list_positions.time, "sleep", reader_finishes)
+    expected = _expected(org)
+    with CaptureQueriesContext(connection) as ctx:
+        assert _page(scim, 17, 5) == expected[16:21]
+    assert naps == [list_positions.WAIT_POLL]
+    assert not any("RECURSIVE" in q["sql"] for q in ctx.captured_queries)
+    ids_sql = next(q["sql"] for q in ctx.captured_queries if "OFFSET" in q["sql"])
+    assert '("created_at", "id") > (' in ids_sql  # it started from a position
