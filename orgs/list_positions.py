@@ -4,20 +4,22 @@ A ``startIndex`` page is an OFFSET into the members in (created_at, id) order: t
 walks every entry before it, so at 100,000 members the last page walks 100,000 index entries
 (about 10 ms of PostgreSQL CPU) and an import of every page walks the directory's square.
 Here every ``STEP``-th position of the order is remembered in the cache, under the version of
-the list that the database bumps whenever a member is inserted, deleted or moved
-(``OrganizationMemberCount.list_version``, migration 0008). A page then starts after the
-remembered position below it and walks fewer than ``STEP`` entries.
+the list that the database bumps whenever positions can shift: a member deleted or moved out,
+or inserted anywhere but at the end (``OrganizationMemberCount.list_version``, migrations
+0008 and 0009). A page then starts after the remembered position below it and walks fewer
+than ``STEP`` entries.
 
 The positions are read in one statement together with the version they belong to, so they are
 never stored under a version they do not match. A page reads the version in a statement of its
 own before its rows: a member inserted or deleted between the two shifts that one page by the
-change, exactly as it shifts the next OFFSET page of the same walk. A change makes the next
-deep page read the positions again (one walk of the index, ~8 ms at 100,000 members); pages
-shallower than ``STEP`` never use them. One request at a time reads them, and a page asked
-meanwhile waits for them (up to ``WAIT_SECONDS``) rather than walk; each worker keeps
-the ones it used (they never change for their version). The cache may lose them at any time: a
-page then walks as before. Nothing here is a security decision: every read stays scoped to the
-organization.
+change, exactly as it shifts the next OFFSET page of the same walk. Members created by an IdP's
+pushes are appended: the version stays, and a page past the remembered positions reads only
+the ones after the last (a few hops). A change that shifts positions makes the next deep page
+read them all again (one walk of the index, ~8 ms at 100,000 members); pages shallower than
+``STEP`` never use them. One request at a time reads them, and a page asked meanwhile waits
+for them (up to ``WAIT_SECONDS``) rather than walk; each worker keeps the ones it used. The
+cache may lose them at any time: a page then walks as before. Nothing here is a security
+decision: every read stays scoped to the organization.
 """
 
 from __future__ import annotations
@@ -67,11 +69,13 @@ def _key(organization_id: uuid.UUID, version: int) -> str:
     return f"orgs:list-positions:{organization_id.hex}:{version}"
 
 
-def _read_positions(organization_id: uuid.UUID) -> tuple[int | None, list[Position]]:
-    """Every ``STEP``-th member's position and the list version they belong to, in one
-    statement (one snapshot). It hops from position to position, each hop an index-only walk
-    of ``STEP`` entries from the last (a recursive query): one walk of the list in all, about
-    a third of what numbering every row with a window function costs."""
+def _read_positions(organization_id: uuid.UUID, after: Position | None = None
+                    ) -> tuple[int | None, list[Position]]:
+    """Every ``STEP``-th member's position past ``after`` (from the list's start when None)
+    and the list version they belong to, in one statement (one snapshot); (None, []) for an
+    organization without a count. It hops from position to position, each hop an index-only
+    walk of ``STEP`` entries from the last (a recursive query): one walk of the list in all,
+    about a third of what numbering every row with a window function costs."""
     conn = connections[router.db_for_read(Membership)]
     q = conn.ops.quote_name
     meta = Membership._meta
@@ -79,12 +83,17 @@ def _read_positions(organization_id: uuid.UUID) -> tuple[int | None, list[Positi
     org_column, created = q("organization_id"), q("created_at")
     counts = q(OrganizationMemberCount._meta.db_table)
     org = meta.get_field("organization").target_field.get_db_prep_value(organization_id, conn)
+    past, past_params = "", []
+    if after is not None:
+        past = f"AND ({created}, {pk}) > (%s, %s)"
+        past_params = [meta.get_field("created_at").get_db_prep_value(after.created_at, conn),
+                       meta.pk.get_db_prep_value(after.pk, conn)]
     # Only quoted names of the models go into the text; every value is a parameter.
     sql = f"""
         WITH RECURSIVE hops(n, created_at, id) AS (
             SELECT 1, created_at, id FROM (
                 SELECT {created} AS created_at, {pk} AS id FROM {table}
-                WHERE {org_column} = %s ORDER BY {created}, {pk} LIMIT 1 OFFSET %s
+                WHERE {org_column} = %s {past} ORDER BY {created}, {pk} LIMIT 1 OFFSET %s
             ) first_hop
             UNION ALL
             SELECT h.n + 1, m.{created}, m.{pk} FROM hops h JOIN {table} m ON m.{pk} = (
@@ -93,15 +102,17 @@ def _read_positions(organization_id: uuid.UUID) -> tuple[int | None, list[Positi
                 ORDER BY w.{created}, w.{pk} LIMIT 1 OFFSET %s
             )
         )
-        SELECT (SELECT list_version FROM {counts} WHERE {org_column} = %s), created_at, id
-        FROM hops ORDER BY n
+        SELECT v.list_version, h.created_at, h.id
+        FROM (SELECT list_version FROM {counts} WHERE {org_column} = %s) v
+        LEFT JOIN hops h ON 1 = 1 ORDER BY h.n
     """  # noqa: S608
     with conn.cursor() as cursor:
-        cursor.execute(sql, [org, STEP - 1, org, STEP - 1, org])
+        cursor.execute(sql, [org, *past_params, STEP - 1, org, STEP - 1, org])
         rows = cursor.fetchall()
     if not rows:
         return None, []
-    return rows[0][0], [Position(_datetime(at, conn), _uuid(pk)) for _, at, pk in rows]
+    return rows[0][0], [Position(_datetime(at, conn), _uuid(pk)) for _, at, pk in rows
+                        if pk is not None]
 
 
 def _datetime(value: Any, conn: Any) -> datetime:
@@ -116,28 +127,35 @@ def _uuid(value: Any) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
 
 
-# The positions this process used last, by key, with when it got them: the ones of a version
-# never change, so a worker reuses them for TTL without asking the cache again (a page of an
-# import asks for them every time).
+# The positions this process used last, by key, with when it got them. A version's positions
+# never change (a list whose members are only appended keeps its version, and its later
+# positions are added to the end), so a worker reuses them for TTL without asking the cache
+# again (a page of an import asks for them every time).
 _LOCAL: OrderedDict[str, tuple[float, list[Position]]] = OrderedDict()
 _LOCAL_LOCK = threading.Lock()  # a threaded server (runserver) shares it between requests
 LOCAL_KEYS = 32
 
 
-def _cached(key: str) -> list[Position] | None:
+def _cached(key: str, wanted: int) -> list[Position] | None:
+    """The positions of ``key`` this worker has, or the cache's when those are fewer than
+    ``wanted`` (another worker may have read more of a list that grew)."""
     with _LOCAL_LOCK:
         local = _LOCAL.get(key)
-        if local is not None and time.monotonic() - local[0] < TTL:
+        if local is not None and time.monotonic() - local[0] >= TTL:
+            local = None
+        elif local is not None:
             _LOCAL.move_to_end(key)
-            return local[1]
+    if local is not None and len(local[1]) >= wanted:
+        return local[1]
     try:
         positions = cache.get(key)
     except Exception:  # noqa: BLE001 - the cache is for speed only: the page walks instead
         logger.warning("List positions unreadable from the cache.", exc_info=True)
-        return None
-    if positions is not None:
+        positions = None
+    if positions is not None and (local is None or len(positions) > len(local[1])):
         _remember(key, positions)
-    return positions
+        return positions
+    return local[1] if local is not None else None
 
 
 def _remember(key: str, positions: list[Position]) -> None:
@@ -158,50 +176,75 @@ def _store(key: str, positions: list[Position]) -> None:
 
 def _claim(key: str) -> bool:
     """Whether this request is the one to read the positions of ``key``: while one is at it,
-    the others walk their OFFSET rather than all read them at once (an import's first pages
-    come together, one per worker). A lost claim only delays the next reader; a cache that
-    cannot be reached lets every request read them, as without the claim."""
+    the others wait for them rather than all read them at once (an import's first pages come
+    together, one per worker). A lost claim only delays the next reader; a cache that cannot
+    be reached lets every request read them, as without the claim."""
     try:
         return bool(cache.add(f"{key}:reading", 1, READING_SECONDS))
     except Exception:  # noqa: BLE001 - as in _cached
         return True
 
 
-def _wait_for(key: str) -> list[Position] | None:
-    """The positions another request is reading, once it has stored them; None if they do
-    not come within ``WAIT_SECONDS``."""
+def _release(key: str) -> None:
+    """The positions are stored: a later read (of the list grown since) may start."""
+    try:
+        cache.delete(f"{key}:reading")
+    except Exception:  # noqa: BLE001 - as in _cached; the claim expires by itself
+        logger.warning("List positions' reading claim not released.", exc_info=True)
+
+
+def _wait_for(key: str, known: int) -> list[Position] | None:
+    """More than ``known`` positions of ``key``, once the request reading them has stored
+    them; None if they do not come within ``WAIT_SECONDS``."""
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
         time.sleep(WAIT_POLL)
-        positions = _cached(key)
-        if positions is not None:
+        positions = _cached(key, known + 1)
+        if positions is not None and len(positions) > known:
             return positions
     return None
+
+
+def _more_positions(organization_id: uuid.UUID, version: int,
+                    known: list[Position]) -> list[Position] | None:
+    """``known`` and the positions past them, read by this request or by the one reading them
+    already; None when the list changed (another version) in between."""
+    key = _key(organization_id, version)
+    if not _claim(key):
+        waited = _wait_for(key, len(known))
+        return waited if waited is not None else known  # walk past the known ones
+    try:
+        read_version, more = _read_positions(organization_id, known[-1] if known else None)
+        if read_version is None:
+            return None
+        if read_version != version:  # changed in between: these are the newer list's
+            if not known:
+                _store(_key(organization_id, read_version), more)
+            return None
+        positions = known + more
+        _store(key, positions)
+        return positions
+    finally:
+        _release(key)
 
 
 def page_start(organization_id: uuid.UUID, offset: int,
                state: Callable[[], tuple[int, int | None]] | None = None) -> PageStart:
     """Where the page ``offset`` members into the organization's list starts; ``state``
     gives the list's ``membership_list_state`` when the caller keeps it (read only for a page
-    past the first ``STEP``)."""
+    past the first ``STEP``). Positions past the ones remembered (members appended since they
+    were read) are read from the last one on."""
     if offset < STEP:
         return PageStart(None, offset)
-    _, version = (state() if state else
-                  membership_list_state(organization_id=organization_id))
+    members, version = (state() if state else
+                        membership_list_state(organization_id=organization_id))
     if version is None:
         return PageStart(None, offset)
-    key = _key(organization_id, version)
-    positions = _cached(key)
-    if positions is None and not _claim(key):
-        positions = _wait_for(key)  # another request is reading them
+    wanted = min(offset, members) // STEP
+    positions = _cached(_key(organization_id, version), wanted)
+    if positions is None or len(positions) < wanted:
+        positions = _more_positions(organization_id, version, positions or [])
         if positions is None:
-            return PageStart(None, offset)
-    if positions is None:
-        read_version, positions = _read_positions(organization_id)
-        if read_version is None:
-            return PageStart(None, offset)
-        _store(_key(organization_id, read_version), positions)
-        if read_version != version:  # changed in between: these are the newer ones
             return PageStart(None, offset)
     known = min(offset // STEP, len(positions))
     if not known:

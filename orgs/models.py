@@ -263,9 +263,10 @@ class OrganizationMemberCount(models.Model):
         primary_key=True, related_name="member_count",
     )
     members = models.IntegerField(default=0)
-    # Goes up whenever a member is inserted, deleted or moved out (migration 0008): the
-    # positions of the list order (created_at, id) may have shifted. ``orgs.list_positions``
-    # keeps what it remembers of them under this version.
+    # Goes up whenever the positions of the list order (created_at, id) may shift: a member
+    # deleted or moved out, or inserted anywhere but after every other member (migrations
+    # 0008, 0009). A member created now is appended and moves no one: the version stays, and
+    # ``orgs.list_positions`` keeps using, and adding to, what it remembers under it.
     list_version = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:

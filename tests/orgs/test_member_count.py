@@ -4,9 +4,14 @@ cascades, deletes of members, accounts and organizations."""
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
+import time
+
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
 from orgs import services
 from orgs.models import Membership, Organization, OrganizationMemberCount, User
@@ -167,3 +172,48 @@ def test_the_migration_counts_existing_members_and_goes_back():
     assert counts == {"acme": 5, "empty": 0}
     Membership.objects.filter(organization_id=acme.pk).first().delete()
     assert membership_list_state(organization_id=acme.pk)[0] == 4
+
+
+# --- the list version under concurrent inserts ------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers")
+def test_a_member_committed_after_a_later_one_moves_the_list_version():
+    """Two inserts whose commits come in the other order than their members: the one that
+    locks the count second sees the other's member after its own, and bumps the version the
+    remembered list positions are kept under (orgs.list_positions)."""
+    org = OrganizationFactory()
+    MembershipFactory(organization=org)
+    version = OrganizationMemberCount.objects.get(pk=org.pk).list_version
+    now = timezone.now()
+    late_inserted, done = threading.Event(), threading.Event()
+
+    def later_member_committed_first() -> None:
+        try:
+            with transaction.atomic():
+                Membership.objects.bulk_create([Membership(
+                    organization=org, email="late@example.com", email_key="late@example.com",
+                    created_at=now + dt.timedelta(seconds=1))])  # holds the count's row lock
+                late_inserted.set()
+                deadline = time.monotonic() + 10
+                with connection.cursor() as cursor:
+                    while time.monotonic() < deadline:  # until the other insert waits on it
+                        cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                        if cursor.fetchone()[0]:
+                            break
+                        time.sleep(0.01)
+        finally:
+            connection.close()
+            done.set()
+
+    thread = threading.Thread(target=later_member_committed_first)
+    thread.start()
+    assert late_inserted.wait(10)
+    Membership.objects.bulk_create([Membership(
+        organization=org, email="early@example.com", email_key="early@example.com",
+        created_at=now)])  # before "late": blocks on the count until that one commits
+    thread.join(10)
+    assert done.is_set()
+    assert OrganizationMemberCount.objects.get(pk=org.pk).list_version > version
+    assert kept(org) == real(org) == 3

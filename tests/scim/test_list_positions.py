@@ -7,6 +7,7 @@ unreachable, and the remembered positions stay with their own organization.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -115,10 +116,24 @@ def test_a_deep_page_costs_the_same_queries_as_a_shallow_one(scim, org, actor):
     assert '("created_at", "id") > (' in ids_sql  # it seeks past a position, not walks
 
 
-def test_the_list_version_moves_with_every_change_of_positions(org, other_org, actor):
-    start = _version(org)
+def _member(org, email: str, created_at=None) -> Membership:
+    """A member inserted as the services do, or with its own created_at."""
+    member = Membership(organization=org, email=email, email_key=email)
+    if created_at is not None:
+        member.created_at = created_at
+    Membership.objects.bulk_create([member])
+    return member
+
+
+def test_the_list_version_moves_only_when_positions_can_shift(org, other_org, actor):
     members_seed(organization=org, members=5, actor=actor)
-    assert _version(org) > start
+    appended = _version(org)
+    for i in range(3):  # created now: after every other member
+        _member(org, f"new{i}@example.com")
+    assert _version(org) == appended
+    earliest = Membership.objects.filter(organization=org).order_by("created_at").first()
+    _member(org, "early@example.com", earliest.created_at - dt.timedelta(seconds=1))
+    assert _version(org) > appended  # before the others: every position after it shifts
     after_insert = _version(org)
     member = Membership.objects.filter(organization=org).first()
     member.given_name = "Renamed"
@@ -130,6 +145,23 @@ def test_the_list_version_moves_with_every_change_of_positions(org, other_org, a
     moved = _version(org)
     Membership.objects.filter(organization=org).delete()
     assert _version(org) > moved
+
+
+def test_appended_members_keep_the_positions_and_add_theirs(scim, org, actor):
+    members_seed(organization=org, members=30, actor=actor)
+    _assert_every_page(scim, org)
+    version = _version(org)
+    assert len(cache.get(list_positions._key(org.pk, version))) == 30 // 7
+    for i in range(15):  # Okta's pushes: every member at the end
+        assert scim.post("/Users", {"userName": f"okta{i}@example.com"}).status_code == 201
+    assert _version(org) == version
+    expected = _expected(org)
+    with CaptureQueriesContext(connection) as ctx:
+        assert _page(scim, 40, 5) == expected[39:44]
+    reads = [q["sql"] for q in ctx.captured_queries if "RECURSIVE" in q["sql"]]
+    assert len(reads) == 1 and reads[0].count(") > (") == 2  # from the last known position
+    assert len(cache.get(list_positions._key(org.pk, version))) == 45 // 7
+    _assert_every_page(scim, org)
 
 
 def test_the_positions_are_every_steps_member_with_their_version(org, other_org, actor):
