@@ -48,6 +48,9 @@ READING_SECONDS = 10  # how long one request's claim to read the positions holds
 # OFFSET instead. The read takes ~8 ms at 100,000 members; walking costs as much for every
 # waiting page at once, on the same cores, and slows the read down.
 WAIT_SECONDS = 0.1
+# Positions read past the ones a page needs: an import's next pages, deeper one by one, then
+# find theirs (each hop walks STEP index entries: ~0.1 ms).
+READ_AHEAD = 10
 WAIT_POLL = 0.004
 
 
@@ -69,13 +72,14 @@ def _key(organization_id: uuid.UUID, version: int) -> str:
     return f"orgs:list-positions:{organization_id.hex}:{version}"
 
 
-def _read_positions(organization_id: uuid.UUID, after: Position | None = None
-                    ) -> tuple[int | None, list[Position]]:
-    """Every ``STEP``-th member's position past ``after`` (from the list's start when None)
-    and the list version they belong to, in one statement (one snapshot); (None, []) for an
-    organization without a count. It hops from position to position, each hop an index-only
-    walk of ``STEP`` entries from the last (a recursive query): one walk of the list in all,
-    about a third of what numbering every row with a window function costs."""
+def _read_positions(organization_id: uuid.UUID, after: Position | None = None,
+                    limit: int = 1_000_000) -> tuple[int | None, list[Position]]:
+    """Every ``STEP``-th member's position past ``after`` (from the list's start when None),
+    at most ``limit`` of them, and the list version they belong to, in one statement (one
+    snapshot); (None, []) for an organization without a count. It hops from position to
+    position, each hop an index-only walk of ``STEP`` entries from the last (a recursive
+    query): one walk of the list in all, about a third of what numbering every row with a
+    window function costs, and only as deep as a page needs."""
     conn = connections[router.db_for_read(Membership)]
     q = conn.ops.quote_name
     meta = Membership._meta
@@ -101,13 +105,14 @@ def _read_positions(organization_id: uuid.UUID, after: Position | None = None
                 WHERE w.{org_column} = %s AND (w.{created}, w.{pk}) > (h.created_at, h.id)
                 ORDER BY w.{created}, w.{pk} LIMIT 1 OFFSET %s
             )
+            WHERE h.n < %s
         )
         SELECT v.list_version, h.created_at, h.id
         FROM (SELECT list_version FROM {counts} WHERE {org_column} = %s) v
         LEFT JOIN hops h ON 1 = 1 ORDER BY h.n
     """  # noqa: S608
     with conn.cursor() as cursor:
-        cursor.execute(sql, [org, *past_params, STEP - 1, org, STEP - 1, org])
+        cursor.execute(sql, [org, *past_params, STEP - 1, org, STEP - 1, limit, org])
         rows = cursor.fetchall()
     if not rows:
         return None, []
@@ -205,27 +210,32 @@ def _wait_for(key: str, known: int) -> list[Position] | None:
     return None
 
 
-def _more_positions(organization_id: uuid.UUID, version: int,
-                    known: list[Position]) -> list[Position] | None:
-    """``known`` and the positions past them, read by this request or by the one reading them
-    already; None when the list changed (another version) in between."""
+def _more_positions(organization_id: uuid.UUID, version: int, known: list[Position],
+                    wanted: int) -> list[Position] | None:
+    """``known`` and the positions past them, up to the ``wanted``-th and ``READ_AHEAD``
+    more, read by this request or by the one reading them already; None when the list
+    changed (another version) in between."""
     key = _key(organization_id, version)
-    if not _claim(key):
+    for _ in range(2):  # if the positions another request read stop short of ours, read on
+        if _claim(key):
+            try:
+                read_version, more = _read_positions(
+                    organization_id, known[-1] if known else None,
+                    wanted - len(known) + READ_AHEAD)
+                if read_version != version:  # changed in between: the list is another one
+                    return None
+                positions = known + more
+                _store(key, positions)
+                return positions
+            finally:
+                _release(key)
         waited = _wait_for(key, len(known))
-        return waited if waited is not None else known  # walk past the known ones
-    try:
-        read_version, more = _read_positions(organization_id, known[-1] if known else None)
-        if read_version is None:
-            return None
-        if read_version != version:  # changed in between: these are the newer list's
-            if not known:
-                _store(_key(organization_id, read_version), more)
-            return None
-        positions = known + more
-        _store(key, positions)
-        return positions
-    finally:
-        _release(key)
+        if waited is None:
+            return known  # the page walks past the known ones
+        known = waited
+        if len(known) >= wanted:
+            return known
+    return known
 
 
 def page_start(organization_id: uuid.UUID, offset: int,
@@ -243,7 +253,7 @@ def page_start(organization_id: uuid.UUID, offset: int,
     wanted = min(offset, members) // STEP
     positions = _cached(_key(organization_id, version), wanted)
     if positions is None or len(positions) < wanted:
-        positions = _more_positions(organization_id, version, positions or [])
+        positions = _more_positions(organization_id, version, positions or [], wanted)
         if positions is None:
             return PageStart(None, offset)
     known = min(offset // STEP, len(positions))

@@ -213,3 +213,17 @@ def test_a_page_waiting_for_the_positions_uses_them_once_stored(scim, org, actor
     assert not any("RECURSIVE" in q["sql"] for q in ctx.captured_queries)
     ids_sql = next(q["sql"] for q in ctx.captured_queries if "OFFSET" in q["sql"])
     assert '("created_at", "id") > (' in ids_sql  # it started from a position
+
+
+def test_positions_are_read_only_as_deep_as_the_pages_go(scim, org, actor, monkeypatch):
+    """An import's first page reads the positions it needs (and ``READ_AHEAD`` more), not the
+    whole list's: its next, deeper pages read on from the last one."""
+    monkeypatch.setattr(list_positions, "READ_AHEAD", 1)
+    members_seed(organization=org, members=60, actor=actor)
+    expected = _expected(org)
+    key = list_positions._key(org.pk, _version(org))
+    assert _page(scim, 16, 5) == expected[15:20]  # needs the 2nd position
+    assert [str(p.pk) for p in cache.get(key)] == expected[6:21:7]  # and one more
+    assert _page(scim, 51, 5) == expected[50:55]  # needs the 7th: reads on from the 3rd
+    assert [str(p.pk) for p in cache.get(key)] == expected[6::7]  # the 8th is the last
+    _assert_every_page(scim, org)
