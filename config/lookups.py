@@ -5,7 +5,9 @@ of 100 ids is 100 parameters: psycopg re-parses a statement of more than 50 para
 run (it caches only smaller ones), and a prepared query needs a version per length. Here the
 list is a single parameter whatever its length:
 
-- PostgreSQL: ``col = ANY(%s)`` with an array;
+- PostgreSQL: ``col = ANY(%s::uuid[])`` with the array as its text, ``{hex,hex,…}``, for
+  UUIDs (psycopg's dumper of a Python list of UUIDs costs ~1.5 µs a value, the text ~0.2 µs;
+  PostgreSQL parses it in C), else ``col = ANY(%s)`` with a list;
 - SQLite: ``col IN (SELECT value FROM json_each(%s))`` with a JSON array of the stored forms.
 
 Registered on UUID fields and on foreign keys (``membership_id__any``); used by the reads of
@@ -15,9 +17,19 @@ Registered on UUID fields and on foreign keys (``membership_id__any``); used by 
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import ForeignKey, Lookup, UUIDField
+
+
+def uuid_array(values: Sequence[Any]) -> str | None:
+    """A PostgreSQL array of UUIDs as its text (``{hex,hex}``), or None unless every value is
+    a UUID."""
+    if all(isinstance(v, uuid.UUID) for v in values):
+        return "{" + ",".join([v.hex for v in values]) + "}"
+    return None
 
 
 class AnyOf(Lookup):
@@ -28,14 +40,15 @@ class AnyOf(Lookup):
         field = self.lhs.output_field
         values = [field.get_db_prep_value(v, connection, prepared=False) for v in value]
         if connection.vendor == "postgresql":
-            return "%s", [values]
+            text = uuid_array(values)
+            return ("%s::uuid[]", [text]) if text is not None else ("%s", [values])
         return "%s", [json.dumps(values)]
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        _, rhs_params = self.get_db_prep_lookup(self.rhs, connection)
+        rhs, rhs_params = self.get_db_prep_lookup(self.rhs, connection)
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", [*lhs_params, *rhs_params]
+            return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
         # lhs is the compiled column; the values are the one parameter
         return f"{lhs} IN (SELECT value FROM json_each(%s))", [*lhs_params, *rhs_params]  # noqa: S608
 

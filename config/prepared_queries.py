@@ -9,7 +9,8 @@ ORM turn the rows into objects exactly as it would (``select_related`` included)
 
 Safety: the queryset is built and compiled twice, with two different sets of stand-ins. The SQL
 must be the same text, every parameter that differs must be one argument (as is, or as Django
-or the builder turned it: ``str``, a UUID's hex, ``orgs.text.fold``), and every argument must
+or the builder turned it: ``str``, a UUID's hex, ``orgs.text.fold``, a list of UUIDs as
+PostgreSQL's array text or SQLite's JSON), and every argument must
 appear. Anything else (a builder whose SQL depends on the values, a transformation not known
 here) is never cached: that key runs through the ORM as usual. ``key`` must name everything
 else the builder's SQL depends on (a page size, say); LIMIT and OFFSET are part of the SQL.
@@ -30,6 +31,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 
+from config.lookups import uuid_array
 from orgs.text import fold
 
 logger = logging.getLogger(__name__)
@@ -64,6 +66,7 @@ _TRANSFORMS: tuple[Callable[[Any], Any], ...] = (
     lambda v: v.hex if isinstance(v, uuid.UUID) else None,
     lambda v: fold(v) if isinstance(v, str) else None,
     _hex_list,
+    lambda v: uuid_array(v) if isinstance(v, list) else None,  # PostgreSQL's field__any
 )
 
 
