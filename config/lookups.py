@@ -25,11 +25,16 @@ from django.db.models import ForeignKey, Lookup, UUIDField
 
 
 def uuid_array(values: Sequence[Any]) -> str | None:
-    """A PostgreSQL array of UUIDs as its text (``{hex,hex}``), or None unless every value is
-    a UUID."""
+    """PostgreSQL's parameter for a list of UUIDs: the array as its text (``{hex,hex}``), or
+    None unless every value is a UUID."""
     if all(isinstance(v, uuid.UUID) for v in values):
         return "{" + ",".join([v.hex for v in values]) + "}"
     return None
+
+
+def uuid_json(values: Sequence[Any]) -> str:
+    """SQLite's parameter for a list of UUIDs: a JSON array of their hex, the stored form."""
+    return json.dumps([v.hex for v in values])
 
 
 class AnyOf(Lookup):

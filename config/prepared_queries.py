@@ -19,7 +19,6 @@ else the builder's SQL depends on (a page size, say); LIMIT and OFFSET are part 
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import uuid
 import weakref
@@ -31,7 +30,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 
-from config.lookups import uuid_array
+from config.lookups import uuid_array, uuid_json
 from orgs.text import fold
 
 logger = logging.getLogger(__name__)
@@ -55,18 +54,14 @@ def _stand_in(kind: type, argument: int, round_: str) -> Any:
                     f"{kind.__name__}")
 
 
-def _hex_list(v: Any) -> Any:
-    """A list of UUIDs as SQLite's ``field__any`` passes it (a JSON array of their hex)."""
-    return json.dumps([u.hex for u in v]) if isinstance(v, list) else None
-
-
 _TRANSFORMS: tuple[Callable[[Any], Any], ...] = (
     lambda v: v,
     str,
     lambda v: v.hex if isinstance(v, uuid.UUID) else None,
     lambda v: fold(v) if isinstance(v, str) else None,
-    _hex_list,
-    lambda v: uuid_array(v) if isinstance(v, list) else None,  # PostgreSQL's field__any
+    # a list of UUIDs as field__any passes it (config.lookups): SQLite's JSON, PostgreSQL's text
+    lambda v: uuid_json(v) if isinstance(v, list) else None,
+    lambda v: uuid_array(v) if isinstance(v, list) else None,
 )
 
 

@@ -123,7 +123,7 @@ def _resolve_members(group: Group, ids: set[Any]) -> dict[Any, bool]:
     # Prepared once (config.prepared_queries), the ids one parameter; a value that is no UUID
     # names nobody, so it is reported below with the other ids not found.
     found = dict(prepared(("group_members_resolve",), _member_presence,
-                          [group.pk, group.organization_id, sorted(_uuids(ids))],
+                          [group.pk, group.organization_id, list(_uuids(ids))],
                           [uuid.UUID, uuid.UUID, list]))
     missing = {str(i) for i in ids} - {str(i) for i in found}
     if missing:
