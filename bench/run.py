@@ -70,6 +70,7 @@ class Server:
             [PY, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi"],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         self.rss: dict[int, int] = {}
+        self.expected_workers = workers
         self._stop = threading.Event()
         deadline = time.time() + 60
         while True:
@@ -97,11 +98,18 @@ class Server:
         return sorted(pids)
 
     def _sample(self) -> None:
+        """The workers' RSS every 0.25 s. The worker list is found once all have started, and
+        again only when one is gone: scanning /proc costs ~4 ms of CPU in this process, the
+        clients' process, whose threads it would stall at every sample."""
+        pids: list[int] = []
         while not self._stop.wait(0.25):
-            for pid in self.workers():
+            if len(pids) < self.expected_workers:
+                pids = self.workers()
+            for pid in pids:
                 try:
                     status = Path(f"/proc/{pid}/status").read_text()
                 except OSError:
+                    pids = []  # a worker was replaced: find them again next time
                     continue
                 kb = int(next(line.split()[1] for line in status.splitlines()
                               if line.startswith("VmRSS:")))
@@ -157,6 +165,26 @@ def report(size: int, kinds: dict, total_rps: float, floor_rps: float, cpu: floa
     print("Worker RSS (max so far): " + ", ".join(f"{kb / 1024:.0f} MB" for kb in rss.values()))
 
 
+def flatness(sizes: list[int], first: dict, last: dict) -> None:
+    """Each kind's p50 at the last size over its p50 at the first; and the same ratio with
+    each p50 taken relative to the floor's p50 in the burst right after that kind's phase, so
+    that the machine's own drift between the two (the floor's ratio, printed last) is not
+    counted as the code's."""
+    print(f"\n### p50 at {sizes[-1]:,} members / p50 at {sizes[0]:,}\n")
+    print("| request | p50 ratio | floor's p50 ratio in the same phases | p50 ratio relative to "
+          "the floor |")
+    print("|---|---:|---:|---:|")
+    for kind in first:
+        if kind not in last:
+            continue
+        ratio = last[kind]["p50"] / first[kind]["p50"]
+        if "floor_p50" in first[kind] and "floor_p50" in last[kind]:
+            drift = last[kind]["floor_p50"] / first[kind]["floor_p50"]
+            print(f"| {kind} | {ratio:.2f}x | {drift:.2f}x | {ratio / drift:.2f}x |")
+        else:
+            print(f"| {kind} | {ratio:.2f}x | | |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1000,100000")
@@ -209,6 +237,8 @@ def main() -> None:
             cpu = cpu_ratio(work)
             rss = {pid: kb for pid, kb in server.rss.items()}
             report(size, kinds, total_rps, floor_rps, cpu, rss)
+            for kind, floors in work.phase_floor.items():
+                kinds[kind]["floor_p50"] = sum(floors) / len(floors)
             results["sizes"][size] = {"kinds": kinds, "workload_rps": total_rps,
                                       "floor_rps": floor_rps, "cpu_ratio": cpu,
                                       "errors": work.recorder.errors,
@@ -219,10 +249,7 @@ def main() -> None:
         psql(admin, f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
     if len(sizes) > 1:
         first, last = results["sizes"][sizes[0]]["kinds"], results["sizes"][sizes[-1]]["kinds"]
-        print(f"\n### p50 at {sizes[-1]:,} members / p50 at {sizes[0]:,}\n")
-        for kind in first:
-            if kind in last:
-                print(f"- {kind}: {last[kind]['p50'] / first[kind]['p50']:.2f}x")
+        flatness(sizes, first, last)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
         print(f"\nFigures written to {args.json}; logs in {logs}")

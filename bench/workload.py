@@ -148,9 +148,15 @@ class Workload:
         self.floor_recorder = Recorder()
         self.floor_wall = 0.0
         self.floor_ids: list[str] = []
+        # Per request kind, the floor's p50 in the burst right after the phase it ran in: the
+        # machine's speed at that moment, which a later phase (or size) may not share.
+        self.phase_floor: dict[str, list[float]] = defaultdict(list)
 
     def _run(self, tasks: list[Callable[[Client], None]]) -> None:
+        first = len(self.recorder.samples)
         self.wall += run_tasks(self.port, self.token, self.clients, self.recorder, tasks)
+        kinds = {s.kind for s in self.recorder.samples[first:]}
+        first_floor = len(self.floor_recorder.samples)
         if not self.floor_ids:
             page = Client(self.port, self.token, Recorder()).request(
                 "setup", "GET", "/scim/v2/Users?startIndex=1&count=100")
@@ -160,6 +166,9 @@ class Workload:
                  f"/bench/floor/?id={self.floor_ids[i % len(self.floor_ids)]}")
             for i in range(FLOOR_BURST)
         ])
+        burst = sorted(s.ms for s in self.floor_recorder.samples[first_floor:])
+        for kind in kinds:
+            self.phase_floor[kind].append(burst[len(burst) // 2])
 
     def test_connector(self, n: int = 100) -> None:
         self._run([call("Test Connector", "GET", "/scim/v2/Users?startIndex=1&count=2")] * n)
