@@ -48,11 +48,16 @@ class _Adapter(SCIMMixin):
 
     @property
     def location(self) -> str:
-        return f"{base_url()}/{self.endpoint}/{self.id}"
+        return self._location(self.id)
 
-    def _meta(self, created: Any, modified: Any) -> dict[str, str]:
+    def _location(self, resource_id: str) -> str:
+        return f"{base_url()}/{self.endpoint}/{resource_id}"
+
+    def _meta(self, created: Any, modified: Any, resource_id: str) -> dict[str, str]:
+        """``meta``, for the resource ``resource_id`` (its ``id``, worked out once by the
+        caller: a page renders a hundred)."""
         return {"resourceType": self.resource_type, "created": _iso(created),
-                "lastModified": _iso(modified), "location": self.location}
+                "lastModified": _iso(modified), "location": self._location(resource_id)}
 
     def _check_id(self, body: dict[str, Any]) -> None:
         found, value = pick(body, "id")
@@ -81,9 +86,10 @@ class ScimUser(_Adapter):
             groups = [(g.pk, g.display_name) for g in m.groups.all()]
         state = user_state(idp_user_of(m), copied=False)  # rendered, never changed
         enterprise = state.pop(ENTERPRISE_SCHEMA)
+        user_id = str(m.pk)
         doc: dict[str, Any] = {
             "schemas": [USER_SCHEMA, ENTERPRISE_SCHEMA] if enterprise else [USER_SCHEMA],
-            "id": self.id,
+            "id": user_id,
         }
         for key, value in state.items():
             if value is not None:
@@ -97,7 +103,7 @@ class ScimUser(_Adapter):
             doc[ENTERPRISE_SCHEMA] = enterprise
         # A profile change stamps the member's updated_at too (scim_profile_update), so this
         # is what meta.lastModified filters compare, through an index.
-        doc["meta"] = self._meta(m.created_at, m.updated_at)
+        doc["meta"] = self._meta(m.created_at, m.updated_at, user_id)
         return doc
 
     def from_dict(self, d: Any) -> None:
@@ -184,7 +190,8 @@ class ScimGroup(_Adapter):
     def to_dict(self, member_ids: list[Any] | None = None) -> dict[str, Any]:
         """The group; ``members`` only when ``member_ids`` is given."""
         g = self.obj
-        doc: dict[str, Any] = {"schemas": [GROUP_SCHEMA], "id": self.id,
+        group_id = str(g.pk)
+        doc: dict[str, Any] = {"schemas": [GROUP_SCHEMA], "id": group_id,
                                "displayName": g.display_name}
         if g.external_id:
             doc["externalId"] = g.external_id
@@ -193,7 +200,7 @@ class ScimGroup(_Adapter):
             doc["members"] = [
                 {"value": value, "$ref": users + value} for value in map(str, member_ids)
             ]
-        doc["meta"] = self._meta(g.created_at, g.updated_at)
+        doc["meta"] = self._meta(g.created_at, g.updated_at, group_id)
         return doc
 
     def from_dict(self, d: Any) -> None:
