@@ -179,9 +179,11 @@ def test_the_positions_are_every_steps_member_with_their_version(org, other_org,
 def test_while_one_request_reads_the_positions_the_others_wait_then_walk(scim, org, actor,
                                                                         monkeypatch):
     """The pages of an import come together: one request reads the positions; a page asked
-    meanwhile waits for them, and walks its OFFSET (still right) if they do not come."""
+    meanwhile, far past the known ones, waits for them, and walks its OFFSET (still right) if
+    they do not come."""
     members_seed(organization=org, members=30, actor=actor)
     monkeypatch.setattr(list_positions, "WAIT_SECONDS", 0.02)
+    monkeypatch.setattr(list_positions, "WALK_PAST", 0)
     key = list_positions._key(org.pk, _version(org))
     cache.add(f"{key}:reading", 1, 10)  # another request is reading them, and never finishes
     expected = _expected(org)
@@ -195,6 +197,7 @@ def test_while_one_request_reads_the_positions_the_others_wait_then_walk(scim, o
 
 
 def test_a_page_waiting_for_the_positions_uses_them_once_stored(scim, org, actor, monkeypatch):
+    monkeypatch.setattr(list_positions, "WALK_PAST", 0)
     members_seed(organization=org, members=30, actor=actor)
     version, positions = list_positions._read_positions(org.pk)
     key = list_positions._key(org.pk, version)
@@ -213,6 +216,32 @@ def test_a_page_waiting_for_the_positions_uses_them_once_stored(scim, org, actor
     assert not any("RECURSIVE" in q["sql"] for q in ctx.captured_queries)
     ids_sql = next(q["sql"] for q in ctx.captured_queries if "OFFSET" in q["sql"])
     assert '("created_at", "id") > (' in ids_sql  # it started from a position
+
+
+def test_a_page_a_few_steps_past_the_known_positions_walks_instead_of_waiting(
+        scim, org, actor, monkeypatch):
+    """While another request reads on, a page at most ``WALK_PAST`` positions past the known
+    ones does not wait: it walks from the last known position (an import's next pages, a
+    step deeper each); a page farther past them waits."""
+    monkeypatch.setattr(list_positions, "READ_AHEAD", 0)
+    members_seed(organization=org, members=60, actor=actor)
+    expected = _expected(org)
+    key = list_positions._key(org.pk, _version(org))
+    assert _page(scim, 15, 5) == expected[14:19]  # reads the first two positions
+    assert len(cache.get(key)) == 2
+    cache.add(f"{key}:reading", 1, 10)  # another request is reading on, and never finishes
+    naps = []
+    monkeypatch.setattr(list_positions.time, "sleep", naps.append)
+    monkeypatch.setattr(list_positions, "WAIT_SECONDS", 0.01)
+    start = 1 + (2 + list_positions.WALK_PAST) * 7  # WALK_PAST positions past the known two
+    with CaptureQueriesContext(connection) as ctx:
+        assert _page(scim, start, 5) == expected[start - 1:start + 4]
+    assert naps == []
+    ids_sql = next(q["sql"] for q in ctx.captured_queries if "OFFSET" in q["sql"])
+    assert '("created_at", "id") > (' in ids_sql  # from the last known position
+    assert ids_sql.endswith(f"OFFSET {list_positions.WALK_PAST * 7}")
+    assert _page(scim, start + 7, 5) == expected[start + 6:start + 11]  # one farther: waits
+    assert naps
 
 
 def test_positions_are_read_only_as_deep_as_the_pages_go(scim, org, actor, monkeypatch):
