@@ -10,8 +10,8 @@ ORM turn the rows into objects exactly as it would (``select_related`` included)
 Safety: the queryset is built and compiled twice, with two different sets of stand-ins. The SQL
 must be the same text, every parameter that differs must be one argument (as is, or as Django
 or the builder turned it: ``str``, a UUID's hex, ``orgs.text.fold``, a list of UUIDs as
-PostgreSQL's array text or SQLite's JSON), and every argument must
-appear. Anything else (a builder whose SQL depends on the values, a transformation not known
+PostgreSQL's array text or SQLite's JSON, a datetime as SQLite's UTC text), and every argument
+must appear. Anything else (a builder whose SQL depends on the values, a transformation not known
 here) is never cached: that key runs through the ORM as usual. ``key`` must name everything
 else the builder's SQL depends on (a page size, say); LIMIT and OFFSET are part of the SQL.
 """
@@ -25,6 +25,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -43,15 +44,25 @@ _NAMESPACE = uuid.UUID("6d1c1f2e-8a4b-4c1e-9f3a-0b7e5d2c4a11")
 def _stand_in(kind: type, argument: int, round_: str) -> Any:
     """A value for argument ``argument`` of the ``round_`` compilation, unlike any other;
     strings in mixed case so that folding shows; a list (of UUIDs, for ``field__any``, one
-    parameter whatever its length: ``config.lookups``) of two."""
+    parameter whatever its length: ``config.lookups``) of two; an aware datetime."""
     if kind is uuid.UUID:
         return uuid.uuid5(_NAMESPACE, f"{argument}-{round_}")
     if kind is str:
         return f"Prepared-Stand-In-{argument}-{round_}"
     if kind is list:
         return [uuid.uuid5(_NAMESPACE, f"{argument}-{round_}-{i}") for i in range(2)]
-    raise TypeError(f"prepared queries take UUIDs, strings and lists of UUIDs, not "
-                    f"{kind.__name__}")
+    if kind is datetime:
+        return datetime(2001, 2, 3, 4, 5, 6, argument * 10 + (1 if round_ == "A" else 2),
+                        tzinfo=UTC)
+    raise TypeError(f"prepared queries take UUIDs, strings, lists of UUIDs and datetimes, "
+                    f"not {kind.__name__}")
+
+
+def _naive_utc_text(value: Any) -> str | None:
+    """An aware datetime as SQLite's backend passes it (its connection's time zone is UTC)."""
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        return None
+    return str(value.astimezone(UTC).replace(tzinfo=None))
 
 
 _TRANSFORMS: tuple[Callable[[Any], Any], ...] = (
@@ -62,6 +73,7 @@ _TRANSFORMS: tuple[Callable[[Any], Any], ...] = (
     # a list of UUIDs as field__any passes it (config.lookups): SQLite's JSON, PostgreSQL's text
     lambda v: uuid_json(v) if isinstance(v, list) else None,
     lambda v: uuid_array(v) if isinstance(v, list) else None,
+    _naive_utc_text,
 )
 
 
@@ -72,6 +84,8 @@ def _hashable(value: Any) -> Any:
 def _accepts(arg: Any, kind: type) -> bool:
     if kind is list:
         return isinstance(arg, list) and all(isinstance(v, uuid.UUID) for v in arg)
+    if kind is datetime:
+        return isinstance(arg, datetime) and arg.tzinfo is not None
     return isinstance(arg, kind)
 
 
@@ -108,8 +122,8 @@ _entries: weakref.WeakKeyDictionary[Any, OrderedDict[Hashable, Any]] = (
 def prepared(key: Hashable, build: Callable[..., QuerySet], args: Sequence[Any],
              kinds: Sequence[type]) -> list:
     """``list(build(*args))``, with the SQL compiled once per connection for ``key``.
-    ``kinds[i]`` is the type of ``args[i]`` (``uuid.UUID``, ``str``, or ``list`` for a list of
-    UUIDs that the builder passes to ``field__any``)."""
+    ``kinds[i]`` is the type of ``args[i]`` (``uuid.UUID``, ``str``, ``list`` for a list of
+    UUIDs that the builder passes to ``field__any``, or ``datetime`` for an aware one)."""
     conn = connections[DEFAULT_DB_ALIAS]
     entries = _entries.get(conn)
     if entries is None:

@@ -7,6 +7,7 @@ Every query is scoped to the token's organization (``self.scim``, set by the vie
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from django.db.models import F, QuerySet
@@ -16,6 +17,7 @@ from rest_framework.response import Response
 
 from config.prepared_queries import prepared
 from orgs.list_positions import PageStart, page_ids, page_start
+from orgs.list_positions import Position as ListPosition
 from orgs.models import Group, Membership, Organization
 from orgs.selectors import (
     group_list,
@@ -71,7 +73,8 @@ class Resource:
         """The resources of ``organization``, as every read starts from them."""
         raise NotImplementedError
 
-    def prepared_rows(self, key: tuple, build: Any, *args: uuid.UUID | str) -> list[Any]:
+    def prepared_rows(self, key: tuple, build: Any, *args: uuid.UUID | str | datetime
+                      ) -> list[Any]:
         """``build(queryset, organization_id, *args)``'s rows for the caller's organization
         (``queryset`` is ``queryset_for`` it), its SQL compiled
         once per connection for ``key`` (``config.prepared_queries``): the reads IdPs repeat
@@ -209,7 +212,7 @@ class Resource:
     def listing(self, source: Any) -> dict[str, Any]:
         params = self.params(source)
         if "cursor" in source:
-            return self.cursor_listing(source, params, self.filtered(source, params))
+            return self.cursor_listing(source, params)
         start, count = paging(source)
         offset = start - 1
         objs = self.first_page(source, count) if not offset else None
@@ -223,27 +226,43 @@ class Resource:
         total = offset + len(objs) if ends else self.total(source, params, qs)
         return list_response([self.document(obj, params) for obj in objs], total, start)
 
-    def cursor_listing(self, source: Any, params: dict[str, Any], qs: QuerySet) -> dict[str, Any]:
+    def cursor_listing(self, source: Any, params: dict[str, Any]) -> dict[str, Any]:
         """RFC 9865 cursor paging: each page starts after the last one's (created_at, id), so
         every page costs the same however deep. The first page counts the list; later pages
         report that count, carried in the cursor, rather than count again (a member added or
         removed during the walk changes the pages, not the figure)."""
         cursor, count = cursor_paging(source)
-        page, total = qs, None
-        if cursor:
-            at = cursor_decode(self.resource, cursor)
-            page = qs.filter(after_position(at))
-            total = at.total
-        objs = self.as_listed(list(self.listed(page)[:count + 1]))
+        at = cursor_decode(self.resource, cursor) if cursor else None
+        objs = self.cursor_rows(source, params, at, count + 1)
         more = len(objs) > count
         objs = objs[:count]
         self.prepare(objs, params)
+        total = at.total if at is not None else None
         if total is None:
-            total = len(objs) if not more else self.total(source, params, qs)
+            total = len(objs) if not more else self.total(source, params)
         next_cursor = (cursor_encode(self.resource, Position(objs[-1].created_at, objs[-1].pk,
                                                              total)) if more else None)
         return cursor_list_response([self.document(obj, params) for obj in objs], total,
                                     next_cursor)
+
+    def cursor_rows(self, source: Any, params: dict[str, Any], at: Position | None,
+                    limit: int) -> list[Any]:
+        """The first ``limit`` resources after ``at`` (from the start when None). The whole
+        list's pages (what IdPs walk) run through prepared queries: compiling the page's
+        query cost about 1.5 ms of a cursor page's CPU."""
+        if is_filtered(source):
+            page = self.filtered(source, params)
+            if at is not None:
+                page = page.filter(after_position(at))
+            return self.as_listed(list(self.listed(page)[:limit]))
+        if at is None:
+            return self.as_listed(self.prepared_rows(
+                ("page", limit), lambda qs, _: self.listed(qs)[:limit]))
+        return self.as_listed(self.prepared_rows(
+            ("after", limit),
+            lambda qs, _, created_at, pk: self.listed(
+                qs.filter(after_position(ListPosition(created_at, pk))))[:limit],
+            at.created_at, at.pk))
 
     def respond(self, obj: Any, params: dict[str, Any], status: int = 200) -> Response:
         self.written(obj, created=status == 201, params=params)

@@ -6,6 +6,8 @@ unexpected type, a builder whose SQL stopped following its arguments) fails here
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.scim.conftest import PATCH_OP, scim_body
 from tests.scim.test_okta_aiw import OKTA_USER
@@ -37,3 +39,40 @@ def test_repeated_idp_reads_compile_no_select(scim, select_compilations):
     select_compilations.clear()
     requests()
     assert select_compilations == []
+
+
+def test_cursor_walks_compile_no_select(scim, org, actor, select_compilations):
+    """RFC 9865 pages of the whole list, Users and Groups: their first page and every page
+    after a cursor run prepared, and give what the ORM gives (the order, every member once).
+    What is left is the groups' COUNT on their first page (groups keep no count)."""
+    from orgs.models import Group, Membership
+    from orgs.services import members_seed
+
+    members_seed(organization=org, members=12, actor=actor)
+    for i in range(5):
+        assert scim.post("/Groups", {"displayName": f"G{i}", "members": []}).status_code == 201
+
+    def walk(resource: str) -> list[str]:
+        ids, cursor = [], ""
+        while True:
+            body = scim_body(scim.get(f"/{resource}?count=4&cursor={cursor}"))
+            ids += [r["id"] for r in body["Resources"]]
+            cursor = body.get("nextCursor")
+            if not cursor:
+                return ids
+
+    expected = {
+        "Users": [str(pk) for pk in Membership.objects.filter(organization=org)
+                  .order_by("created_at", "id").values_list("pk", flat=True)],
+        "Groups": [str(pk) for pk in Group.objects.filter(organization=org)
+                   .order_by("created_at", "id").values_list("pk", flat=True)],
+    }
+    for resource in expected:
+        assert walk(resource) == expected[resource]  # the first time: compiled, then kept
+    select_compilations.clear()
+    for resource in expected:
+        assert walk(resource) == expected[resource]
+    assert select_compilations == ["Group"]
+    with CaptureQueriesContext(connection) as ctx:
+        walk("Groups")
+    assert sum("COUNT(" in q["sql"] for q in ctx.captured_queries) == 1
