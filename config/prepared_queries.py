@@ -44,7 +44,8 @@ _NAMESPACE = uuid.UUID("6d1c1f2e-8a4b-4c1e-9f3a-0b7e5d2c4a11")
 def _stand_in(kind: type, argument: int, round_: str) -> Any:
     """A value for argument ``argument`` of the ``round_`` compilation, unlike any other;
     strings in mixed case so that folding shows; a list (of UUIDs, for ``field__any``, one
-    parameter whatever its length: ``config.lookups``) of two; an aware datetime."""
+    parameter whatever its length: ``config.lookups``) of two; an aware datetime; an integer
+    (a raw statement's LIMIT or OFFSET: the ORM's own are written into its SQL)."""
     if kind is uuid.UUID:
         return uuid.uuid5(_NAMESPACE, f"{argument}-{round_}")
     if kind is str:
@@ -54,8 +55,10 @@ def _stand_in(kind: type, argument: int, round_: str) -> Any:
     if kind is datetime:
         return datetime(2001, 2, 3, 4, 5, 6, argument * 10 + (1 if round_ == "A" else 2),
                         tzinfo=UTC)
-    raise TypeError(f"prepared queries take UUIDs, strings, lists of UUIDs and datetimes, "
-                    f"not {kind.__name__}")
+    if kind is int:
+        return 7_000_003 + argument * 10 + (0 if round_ == "A" else 5)
+    raise TypeError(f"prepared queries take UUIDs, strings, lists of UUIDs, datetimes and "
+                    f"integers, not {kind.__name__}")
 
 
 def _naive_utc_text(value: Any) -> str | None:
@@ -86,6 +89,8 @@ def _accepts(arg: Any, kind: type) -> bool:
         return isinstance(arg, list) and all(isinstance(v, uuid.UUID) for v in arg)
     if kind is datetime:
         return isinstance(arg, datetime) and arg.tzinfo is not None
+    if kind is int:
+        return isinstance(arg, int) and not isinstance(arg, bool)
     return isinstance(arg, kind)
 
 
@@ -123,7 +128,8 @@ def prepared(key: Hashable, build: Callable[..., QuerySet], args: Sequence[Any],
              kinds: Sequence[type]) -> list:
     """``list(build(*args))``, with the SQL compiled once per connection for ``key``.
     ``kinds[i]`` is the type of ``args[i]`` (``uuid.UUID``, ``str``, ``list`` for a list of
-    UUIDs that the builder passes to ``field__any``, or ``datetime`` for an aware one)."""
+    UUIDs that the builder passes to ``field__any``, ``datetime`` for an aware one, or
+    ``int``)."""
     conn = connections[DEFAULT_DB_ALIAS]
     entries = _entries.get(conn)
     if entries is None:

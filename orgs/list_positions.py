@@ -36,6 +36,7 @@ from typing import Any, NamedTuple
 
 from django.core.cache import cache
 from django.db import connections, router
+from django.db.models.expressions import RawSQL
 
 from orgs.models import Membership, OrganizationMemberCount
 from orgs.selectors import membership_list_state
@@ -270,9 +271,11 @@ def page_start(organization_id: uuid.UUID, offset: int,
     return PageStart(positions[known - 1], offset - known * STEP)
 
 
-def page_ids(organization_id: uuid.UUID, start: PageStart, count: int) -> list[uuid.UUID]:
-    """The ids of the ``count`` members from ``start`` on, in list order: an index-only walk
-    from the position (a row-value comparison the index seeks to, on both databases, even
+def page_ids_sql(organization_id: Any, after: tuple[Any, Any] | None, count: Any,
+                 skip: Any) -> tuple[str, list[Any]]:
+    """The statement selecting the ids of the ``count`` members ``skip`` past ``after`` (a
+    (created_at, pk) position; from the list's start when None), in list order: an index-only
+    walk from the position (a row-value comparison the index seeks to, on both databases, even
     through a bulk insert's thousands of equal ``created_at``).
 
     Plain SQL because its text never changes: LIMIT and OFFSET are parameters, so no page
@@ -285,14 +288,17 @@ def page_ids(organization_id: uuid.UUID, start: PageStart, count: int) -> list[u
     org = meta.get_field("organization").target_field
     where = f"{q('organization_id')} = %s"
     params: list = [org.get_db_prep_value(organization_id, conn)]
-    if start.after is not None:
+    if after is not None:
         where += f" AND ({q('created_at')}, {q(pk.column)}) > (%s, %s)"
-        params += [created.get_db_prep_value(start.after.created_at, conn),
-                   pk.get_db_prep_value(start.after.pk, conn)]
+        params += [created.get_db_prep_value(after[0], conn),
+                   pk.get_db_prep_value(after[1], conn)]
     # Only quoted names of the model go into the text; every value is a parameter.
     sql = (f"SELECT {q(pk.column)} FROM {q(meta.db_table)} WHERE {where} "  # noqa: S608
            f"ORDER BY {q('created_at')}, {q(pk.column)} LIMIT %s OFFSET %s")
-    with conn.cursor() as cursor:
-        cursor.execute(sql, [*params, count, start.skip])
-        return [_uuid(value) for value, in cursor.fetchall()]
+    return sql, [*params, count, skip]
 
+
+def page_ids_query(organization_id: Any, after: tuple[Any, Any] | None, count: Any,
+                   skip: Any) -> RawSQL:
+    """``page_ids_sql`` as a subquery, for ``pk__in=``: a page's members in one statement."""
+    return RawSQL(*page_ids_sql(organization_id, after, count, skip))  # noqa: S611 - names only

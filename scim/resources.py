@@ -16,7 +16,7 @@ from django_scim.utils import get_group_adapter, get_user_adapter
 from rest_framework.response import Response
 
 from config.prepared_queries import prepared
-from orgs.list_positions import PageStart, page_ids, page_start
+from orgs.list_positions import PageStart, page_ids_query, page_start
 from orgs.list_positions import Position as ListPosition
 from orgs.models import Group, Membership, Organization
 from orgs.selectors import (
@@ -73,7 +73,7 @@ class Resource:
         """The resources of ``organization``, as every read starts from them."""
         raise NotImplementedError
 
-    def prepared_rows(self, key: tuple, build: Any, *args: uuid.UUID | str | datetime
+    def prepared_rows(self, key: tuple, build: Any, *args: uuid.UUID | str | datetime | int
                       ) -> list[Any]:
         """``build(queryset, organization_id, *args)``'s rows for the caller's organization
         (``queryset`` is ``queryset_for`` it), its SQL compiled
@@ -312,15 +312,23 @@ class UserResource(Resource):
 
     def rows(self, qs: QuerySet, offset: int, count: int,
              start: PageStart | None = None) -> list[Any]:
-        """A deep page of the whole list: its ids from ``orgs.list_positions.page_ids``, then
-        its members by id through a prepared query (neither is compiled again)."""
+        """A deep page of the whole list in one prepared statement: the members whose ids
+        ``orgs.list_positions.page_ids_query`` selects from the position before the page (an
+        index-only walk), joined to their rows. Nothing is compiled again, and the ids do not
+        travel to the worker and back as a statement of their own."""
         if start is None or not offset or count <= 0:
             return super().rows(qs, offset, count, start)
-        ids = page_ids(self.scim.organization.pk, start, count)
-        if not ids:
-            return []
+        if start.after is None:
+            return self.as_listed(self.prepared_rows(
+                ("deep", "from_start"),
+                lambda qs, organization_id, count, skip: self.listed(qs.filter(
+                    pk__in=page_ids_query(organization_id, None, count, skip))),
+                count, start.skip))
         return self.as_listed(self.prepared_rows(
-            ("by_ids",), lambda qs, _, ids: self.listed(qs.filter(pk__any=ids)), ids))
+            ("deep", "after"),
+            lambda qs, organization_id, created_at, pk, count, skip: self.listed(qs.filter(
+                pk__in=page_ids_query(organization_id, (created_at, pk), count, skip))),
+            start.after.created_at, start.after.pk, count, start.skip))
 
     def listed(self, qs: QuerySet) -> QuerySet:
         """Plain rows of what a SCIM User shows (``scim.listed_members``), not instances."""

@@ -132,9 +132,24 @@ def test_a_list_of_ids_is_one_parameter_whatever_its_length(select_compilations)
     assert list(prepared(("any",), members, [org.pk, [str(ids[0])]], kinds)) == [ids[0]]
 
 
-def test_only_uuids_and_strings_stand_in():
+def test_only_known_types_stand_in():
     with pytest.raises(TypeError):
-        prepared(("int",), lambda n: Membership.objects.filter(pk=n), [1], [int])
+        prepared(("float",), lambda n: Membership.objects.filter(pk=n), [1.5], [float])
+
+
+def test_an_integer_the_orm_writes_into_the_sql_is_never_prepared(caplog):
+    """An integer argument is a parameter of a raw statement (a LIMIT of ``page_ids_sql``);
+    the ORM writes its own LIMIT into the SQL text, so such a builder is refused and runs
+    through the ORM every time, with the right answer."""
+    MembershipFactory.create_batch(3)
+    everyone = list(Membership.objects.order_by("pk").values_list("pk", flat=True))
+
+    def first(n):
+        return Membership.objects.order_by("pk").values_list("pk", flat=True)[:n]
+
+    for n in (1, 2):
+        assert prepared(("orm-limit",), first, [n], [int]) == everyone[:n]
+    assert "not prepared" in caplog.text
 
 
 def test_the_least_recently_used_key_goes_first(monkeypatch):

@@ -109,9 +109,10 @@ def test_a_deep_page_costs_the_same_queries_as_a_shallow_one(scim, org, actor):
         assert len(_page(scim, 30, 5)) == 5
     with CaptureQueriesContext(connection) as shallow:
         assert len(_page(scim, 3, 5)) == 5
-    # token, the list state (read once, for the start and the total), the page's ids, its
-    # members, their groups, the request log; a shallow page the same, walked from the start
-    assert len(deep) == len(shallow) == 6, [q["sql"][:80] for q in deep.captured_queries]
+    # token, the list state (read once, for the start and the total), the page's members
+    # (their ids selected by a subquery), their groups, the request log; a shallow page the
+    # same, walked from the start
+    assert len(deep) == len(shallow) == 5, [q["sql"][:80] for q in deep.captured_queries]
     ids_sql = next(q["sql"] for q in deep.captured_queries if "OFFSET" in q["sql"])
     assert '("created_at", "id") > (' in ids_sql  # it seeks past a position, not walks
 
@@ -239,7 +240,7 @@ def test_a_page_a_few_steps_past_the_known_positions_walks_instead_of_waiting(
     assert naps == []
     ids_sql = next(q["sql"] for q in ctx.captured_queries if "OFFSET" in q["sql"])
     assert '("created_at", "id") > (' in ids_sql  # from the last known position
-    assert ids_sql.endswith(f"OFFSET {list_positions.WALK_PAST * 7}")
+    assert f"OFFSET {list_positions.WALK_PAST * 7})" in ids_sql
     assert _page(scim, start + 7, 5) == expected[start + 6:start + 11]  # one farther: waits
     assert naps
 

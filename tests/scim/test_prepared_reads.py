@@ -76,3 +76,29 @@ def test_cursor_walks_compile_no_select(scim, org, actor, select_compilations):
     with CaptureQueriesContext(connection) as ctx:
         walk("Groups")
     assert sum("COUNT(" in q["sql"] for q in ctx.captured_queries) == 1
+
+
+def test_deep_start_index_pages_compile_no_select(scim, org, actor, select_compilations,
+                                                  monkeypatch):
+    """A later page of the whole list is one prepared statement, whether it walks from the
+    list's start or from a remembered position (``orgs.list_positions``), and gives what an
+    OFFSET gives."""
+    from orgs import list_positions
+    from orgs.models import Membership
+    from orgs.services import members_seed
+
+    monkeypatch.setattr(list_positions, "STEP", 7)
+    list_positions._LOCAL.clear()
+    members_seed(organization=org, members=40, actor=actor)
+    expected = [str(pk) for pk in Membership.objects.filter(organization=org)
+                .order_by("created_at", "id").values_list("pk", flat=True)]
+
+    def pages() -> None:
+        for start in (4, 9, 30, 37):  # from the start; past a position; and deeper
+            body = scim_body(scim.get(f"/Users?startIndex={start}&count=5"))
+            assert [r["id"] for r in body["Resources"]] == expected[start - 1:start + 4]
+
+    pages()
+    select_compilations.clear()
+    pages()
+    assert select_compilations == []
