@@ -110,6 +110,11 @@ class ScimView(APIView):
             response["Content-Type"] = SCIM_CONTENT_TYPE
         request_log.record(self.request, response, context=self.scim_context,
                            started_at=started_at, started=started)
+        # DRF's response refers to itself (its renderer context's "response") and the view to
+        # it: cycles that kept the rendered answer (a page's hundreds of lists) alive until
+        # the garbage collector's next pass. Rendered and logged, it needs neither.
+        response.renderer_context = None
+        self.response = None
         return response
 
     def body(self, request: Request) -> Any:
