@@ -231,27 +231,29 @@ class Resource:
         every page costs the same however deep. The first page counts the list; later pages
         report that count, carried in the cursor, rather than count again (a member added or
         removed during the walk changes the pages, not the figure)."""
+        # A filter is read first, as for startIndex paging: a bad one is the error to report.
+        qs = self.filtered(source, params) if is_filtered(source) else None
         cursor, count = cursor_paging(source)
         at = cursor_decode(self.resource, cursor) if cursor else None
-        objs = self.cursor_rows(source, params, at, count + 1)
+        objs = self.cursor_rows(qs, at, count + 1)
         more = len(objs) > count
         objs = objs[:count]
         self.prepare(objs, params)
         total = at.total if at is not None else None
         if total is None:
-            total = len(objs) if not more else self.total(source, params)
+            total = len(objs) if not more else self.total(source, params, qs)
         next_cursor = (cursor_encode(self.resource, Position(objs[-1].created_at, objs[-1].pk,
                                                              total)) if more else None)
         return cursor_list_response([self.document(obj, params) for obj in objs], total,
                                     next_cursor)
 
-    def cursor_rows(self, source: Any, params: dict[str, Any], at: Position | None,
-                    limit: int) -> list[Any]:
-        """The first ``limit`` resources after ``at`` (from the start when None). The whole
-        list's pages (what IdPs walk) run through prepared queries: compiling the page's
-        query cost about 1.5 ms of a cursor page's CPU."""
-        if is_filtered(source):
-            page = self.filtered(source, params)
+    def cursor_rows(self, qs: QuerySet | None, at: Position | None, limit: int) -> list[Any]:
+        """The first ``limit`` resources of the filtered ``qs`` (None: the whole list) after
+        ``at`` (from the start when None). The whole list's pages (what IdPs walk) run through
+        prepared queries: compiling the page's query cost about 1.5 ms of a cursor page's
+        CPU."""
+        if qs is not None:
+            page = qs
             if at is not None:
                 page = page.filter(after_position(at))
             return self.as_listed(list(self.listed(page)[:limit]))

@@ -94,6 +94,14 @@ def test_bad_cursor_requests_are_refused(scim, members, query, detail, scim_type
     assert scim_body(response) == error(400, detail, scim_type)
 
 
+def test_a_bad_filter_is_reported_before_a_bad_cursor(scim, members):
+    """As with startIndex paging, the filter is read first: a request wrong in both ways
+    gets the filter's error."""
+    response = scim.get("/Users?filter=userName%20zz&cursor=nonsense&count=0")
+    assert response.status_code == 400
+    assert scim_body(response)["scimType"] == "invalidFilter"
+
+
 def test_a_cursor_is_for_the_resource_type_it_came_from(scim, org, members):
     Group.objects.create(organization=org, display_name="G")
     Group.objects.create(organization=org, display_name="H")
