@@ -24,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.drf_responses import FreedResponseMixin
 from scim import request_log
 from scim.auth import (
     PlanIncludesScim,
@@ -38,7 +39,7 @@ from scim.throttling import ScimTokenThrottle
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class ScimView(APIView):
+class ScimView(FreedResponseMixin, APIView):
     authentication_classes = [ScimTokenAuthentication]
     permission_classes = [PlanIncludesScim, ScimTurnedOn, SamlSsoActive]
     throttle_classes = [ScimTokenThrottle]
@@ -110,11 +111,6 @@ class ScimView(APIView):
             response["Content-Type"] = SCIM_CONTENT_TYPE
         request_log.record(self.request, response, context=self.scim_context,
                            started_at=started_at, started=started)
-        # DRF's response refers to itself (its renderer context's "response") and the view to
-        # it: cycles that kept the rendered answer (a page's hundreds of lists) alive until
-        # the garbage collector's next pass. Rendered and logged, it needs neither.
-        response.renderer_context = None
-        self.response = None
         return response
 
     def body(self, request: Request) -> Any:

@@ -28,6 +28,7 @@ from api.errors import api_exception_handler
 from api.pagination import ApiCursorPagination
 from api.permissions import AdministersAnOrganization, organization_for
 from api.throttling import ApiKeyThrottle
+from config.drf_responses import FreedResponseMixin
 from orgs.audit import Actor
 from orgs.models import Organization
 
@@ -65,7 +66,7 @@ class JsonOnly(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-class ApiView(GenericAPIView):
+class ApiView(FreedResponseMixin, GenericAPIView):
     authentication_classes = [ApiKeyAuthentication, SessionAuthentication]
     permission_classes = [AdministersAnOrganization]
     throttle_classes = [ApiKeyThrottle]
