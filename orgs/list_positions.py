@@ -94,17 +94,13 @@ def _read_positions(organization_id: uuid.UUID, after: Position | None = None,
     org_column, created = q("organization_id"), q("created_at")
     counts = q(OrganizationMemberCount._meta.db_table)
     org = meta.get_field("organization").target_field.get_db_prep_value(organization_id, conn)
-    past, past_params = "", []
-    if after is not None:
-        past = f"AND ({created}, {pk}) > (%s, %s)"
-        past_params = [meta.get_field("created_at").get_db_prep_value(after.created_at, conn),
-                       meta.pk.get_db_prep_value(after.pk, conn)]
+    past, past_params = _past(after, conn)
     # Only quoted names of the models go into the text; every value is a parameter.
     sql = f"""
         WITH RECURSIVE hops(n, created_at, id) AS (
             SELECT 1, created_at, id FROM (
                 SELECT {created} AS created_at, {pk} AS id FROM {table}
-                WHERE {org_column} = %s {past} ORDER BY {created}, {pk} LIMIT 1 OFFSET %s
+                WHERE {org_column} = %s{past} ORDER BY {created}, {pk} LIMIT 1 OFFSET %s
             ) first_hop
             UNION ALL
             SELECT h.n + 1, m.{created}, m.{pk} FROM hops h JOIN {table} m ON m.{pk} = (
@@ -271,12 +267,24 @@ def page_start(organization_id: uuid.UUID, offset: int,
     return PageStart(positions[known - 1], offset - known * STEP)
 
 
-def page_ids_sql(organization_id: Any, after: tuple[Any, Any] | None, count: Any,
-                 skip: Any) -> tuple[str, list[Any]]:
-    """The statement selecting the ids of the ``count`` members ``skip`` past ``after`` (a
-    (created_at, pk) position; from the list's start when None), in list order: an index-only
-    walk from the position (a row-value comparison the index seeks to, on both databases, even
-    through a bulk insert's thousands of equal ``created_at``).
+def _past(after: Position | None, conn: Any) -> tuple[str, list[Any]]:
+    """The condition (with a leading `` AND``) and parameters of the members after ``after``
+    in the list order: a row-value comparison the (organization, created_at, id) index seeks
+    to, on both databases, even through a bulk insert's thousands of equal ``created_at``.
+    Nothing for None (the list's start)."""
+    if after is None:
+        return "", []
+    q = conn.ops.quote_name
+    meta = Membership._meta
+    return (f" AND ({q('created_at')}, {q(meta.pk.column)}) > (%s, %s)",
+            [meta.get_field("created_at").get_db_prep_value(after.created_at, conn),
+             meta.pk.get_db_prep_value(after.pk, conn)])
+
+
+def page_ids_query(organization_id: Any, after: Position | None, count: Any,
+                   skip: Any) -> RawSQL:
+    """A subquery, for ``pk__in=``, of the ids of the ``count`` members ``skip`` past ``after``
+    (from the list's start when None), in list order: an index-only walk from the position.
 
     Plain SQL because its text never changes: LIMIT and OFFSET are parameters, so no page
     compiles it again and PostgreSQL plans it once per connection (the ORM writes them into
@@ -284,21 +292,10 @@ def page_ids_sql(organization_id: Any, after: tuple[Any, Any] | None, count: Any
     conn = connections[router.db_for_read(Membership)]
     q = conn.ops.quote_name
     meta = Membership._meta
-    pk, created = meta.pk, meta.get_field("created_at")
-    org = meta.get_field("organization").target_field
-    where = f"{q('organization_id')} = %s"
-    params: list = [org.get_db_prep_value(organization_id, conn)]
-    if after is not None:
-        where += f" AND ({q('created_at')}, {q(pk.column)}) > (%s, %s)"
-        params += [created.get_db_prep_value(after[0], conn),
-                   pk.get_db_prep_value(after[1], conn)]
+    org = meta.get_field("organization").target_field.get_db_prep_value(organization_id, conn)
+    past, past_params = _past(after, conn)
+    pk, created = q(meta.pk.column), q("created_at")
     # Only quoted names of the model go into the text; every value is a parameter.
-    sql = (f"SELECT {q(pk.column)} FROM {q(meta.db_table)} WHERE {where} "  # noqa: S608
-           f"ORDER BY {q('created_at')}, {q(pk.column)} LIMIT %s OFFSET %s")
-    return sql, [*params, count, skip]
-
-
-def page_ids_query(organization_id: Any, after: tuple[Any, Any] | None, count: Any,
-                   skip: Any) -> RawSQL:
-    """``page_ids_sql`` as a subquery, for ``pk__in=``: a page's members in one statement."""
-    return RawSQL(*page_ids_sql(organization_id, after, count, skip))  # noqa: S611 - names only
+    sql = (f"SELECT {pk} FROM {q(meta.db_table)} WHERE {q('organization_id')} = %s{past} "  # noqa: S608
+           f"ORDER BY {created}, {pk} LIMIT %s OFFSET %s")
+    return RawSQL(sql, [org, *past_params, count, skip])  # noqa: S611 - names only

@@ -320,17 +320,14 @@ class UserResource(Resource):
         travel to the worker and back as a statement of their own."""
         if start is None or not offset or count <= 0:
             return super().rows(qs, offset, count, start)
-        if start.after is None:
-            return self.as_listed(self.prepared_rows(
-                ("deep", "from_start"),
-                lambda qs, organization_id, count, skip: self.listed(qs.filter(
-                    pk__in=page_ids_query(organization_id, None, count, skip))),
-                count, start.skip))
+        # From a position, its created_at and id are arguments; from the list's start, none.
+        after = (start.after.created_at, start.after.pk) if start.after is not None else ()
         return self.as_listed(self.prepared_rows(
-            ("deep", "after"),
-            lambda qs, organization_id, created_at, pk, count, skip: self.listed(qs.filter(
-                pk__in=page_ids_query(organization_id, (created_at, pk), count, skip))),
-            start.after.created_at, start.after.pk, count, start.skip))
+            ("deep", len(after)),
+            lambda qs, organization_id, *values: self.listed(qs.filter(pk__in=page_ids_query(
+                organization_id, ListPosition(*values[:-2]) if values[:-2] else None,
+                *values[-2:]))),
+            *after, count, start.skip))
 
     def listed(self, qs: QuerySet) -> QuerySet:
         """Plain rows of what a SCIM User shows (``scim.listed_members``), not instances."""
