@@ -9,6 +9,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from orgs import list_positions
+from orgs.models import Group, Membership
+from orgs.services import members_seed
 from tests.scim.conftest import PATCH_OP, scim_body
 from tests.scim.test_okta_aiw import OKTA_USER
 
@@ -45,8 +48,6 @@ def test_cursor_walks_compile_no_select(scim, org, actor, select_compilations):
     """RFC 9865 pages of the whole list, Users and Groups: their first page and every page
     after a cursor run prepared, and give what the ORM gives (the order, every member once).
     What is left is the groups' COUNT on their first page (groups keep no count)."""
-    from orgs.models import Group, Membership
-    from orgs.services import members_seed
 
     members_seed(organization=org, members=12, actor=actor)
     for i in range(5):
@@ -83,9 +84,6 @@ def test_deep_start_index_pages_compile_no_select(scim, org, actor, select_compi
     """A later page of the whole list is one prepared statement, whether it walks from the
     list's start or from a remembered position (``orgs.list_positions``), and gives what an
     OFFSET gives."""
-    from orgs import list_positions
-    from orgs.models import Membership
-    from orgs.services import members_seed
 
     monkeypatch.setattr(list_positions, "STEP", 7)
     list_positions._LOCAL.clear()
