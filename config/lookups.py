@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import ForeignKey, Lookup, UUIDField
+from django.db.models.fields.tuple_lookups import TupleGreaterThan, TupleLookupMixin
 
 
 def uuid_array(values: Sequence[Any]) -> str | None:
@@ -60,3 +61,15 @@ class AnyOf(Lookup):
 
 UUIDField.register_lookup(AnyOf)
 ForeignKey.register_lookup(AnyOf)
+
+
+class RowAfter(TupleGreaterThan):
+    """``(a, b) > (x, y)``, written as a row value on SQLite too (it has them since 3.15),
+    where Django writes ``a > x OR (a = x AND b > y)``. Given the OR with bound values,
+    SQLite's planner seeks the (organization, created_at, id) index only to the organization
+    and walks all of its entries up to the row wanted: a cursor page deep in a list cost as
+    much as the walk to it. Given the row value, it seeks to the row. PostgreSQL gets the row
+    value either way."""
+
+    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        return super(TupleLookupMixin, self).as_sql(compiler, connection)

@@ -11,10 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import F, QuerySet
-from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
+from django.db.models.fields.tuple_lookups import Tuple
 from django_scim.utils import get_group_adapter, get_user_adapter
 from rest_framework.response import Response
 
+from config.lookups import RowAfter
 from config.prepared_queries import prepared
 from orgs.list_positions import PageStart, page_ids_query, page_start
 from orgs.list_positions import Position as ListPosition
@@ -44,14 +45,13 @@ from scim.listing import (
 from scim.schemas import GROUP_SCHEMA, USER_SCHEMA
 
 
-def after_position(at: Any) -> TupleGreaterThan:
+def after_position(at: Any) -> RowAfter:
     """The resources after ``at`` (its ``created_at`` and ``pk``) in the (created_at, id)
-    order every list is kept in: ``(created_at, id) > (…, …)`` on PostgreSQL, a row-value
-    comparison the (organization, created_at, id) index seeks to (Django writes it as an OR
-    on SQLite). The form ``created_at >= … AND (created_at > … OR id > …)`` made PostgreSQL
-    walk every member sharing that created_at (a bulk import's thousands) before the first one
-    after ``at``."""
-    return TupleGreaterThan(Tuple(F("created_at"), F("pk")), (at.created_at, at.pk))
+    order every list is kept in: ``(created_at, id) > (…, …)``, a row-value comparison the
+    (organization, created_at, id) index seeks to, on both databases (``RowAfter``). The form
+    ``created_at >= … AND (created_at > … OR id > …)`` made PostgreSQL walk every member
+    sharing that created_at (a bulk import's thousands) before the first one after ``at``."""
+    return RowAfter(Tuple(F("created_at"), F("pk")), (at.created_at, at.pk))
 
 
 def is_filtered(source: Any) -> bool:

@@ -3,7 +3,10 @@ members: the real requests run, and each query they make is EXPLAINed.
 
 On PostgreSQL the organization is large enough, and ANALYZEd, that the planner would rather
 read the tables than walk an index that does not narrow the lookup; a sequential scan of the
-membership or account tables (or, for group lookups, of the group tables) fails the test. On
+membership or account tables (or, for group lookups, of the group tables) fails the test.
+Roster's hot queries are prepared statements, which PostgreSQL plans either for the values
+at hand (a custom plan) or once for any values (the generic plan, which it switches to when
+that looks as cheap): each query is EXPLAINed both ways. On
 SQLite, every step that reads those tables must SEARCH an index on the key it looks up, not
 SCAN them nor walk all of the organization's rows (``config.sqlite`` gives its planner the
 statistics it needs for that).
@@ -12,7 +15,9 @@ statistics it needs for that).
 from __future__ import annotations
 
 import re
+from typing import Any
 
+import psycopg
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -70,22 +75,51 @@ def directory(org, actor):
 
 
 def _plans(run, tables: tuple[str, ...]) -> list[tuple[str, str]]:
-    """(query, plan) of every query ``run`` makes that reads one of ``tables``."""
-    with CaptureQueriesContext(connection) as ctx:
+    """(query, plan) of every query ``run`` makes that reads one of ``tables``; on PostgreSQL
+    two plans of each, as a prepared statement: its generic plan and its custom plan."""
+    statements: list[tuple[str, Any]] = []
+
+    def captured(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(captured):
         run()
     out = []
-    for query in ctx.captured_queries:
-        sql = query["sql"]
-        if not sql.lstrip().upper().startswith("SELECT") or not any(t in sql for t in tables):
+    for sql, params in statements:
+        if (not sql.lstrip().upper().startswith(("SELECT", "WITH"))
+                or not any(t in sql for t in tables)):
+            continue
+        if connection.vendor == "postgresql":
+            out.extend((f"{mode}: {sql}", plan) for mode, plan in _prepared_plans(sql, params))
             continue
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute("EXPLAIN " + sql)
-            else:
-                cursor.execute("EXPLAIN QUERY PLAN " + sql)
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
             out.append((sql, "\n".join(str(row[-1]) for row in cursor.fetchall())))
     assert out, "the lookup read neither table"
     return out
+
+
+def _prepared_plans(sql: str, params: Any) -> list[tuple[str, str]]:
+    """The generic and the custom plan PostgreSQL makes of ``sql`` prepared, for ``params``."""
+    numbered = sql
+    for n in range(1, len(params or ()) + 1):
+        numbered = numbered.replace("%s", f"${n}", 1)
+    literals = psycopg.ClientCursor(connection.connection)  # the values as SQL literals
+    arguments = literals.mogrify(", ".join(["%s"] * len(params)), params) if params else ""
+    plans = []
+    with connection.cursor() as cursor:
+        cursor.execute(f"PREPARE roster_plan_check AS {numbered}")
+        try:
+            for mode in ("force_generic_plan", "force_custom_plan"):
+                cursor.execute(f"SET LOCAL plan_cache_mode = {mode}")
+                execute = (f"EXECUTE roster_plan_check({arguments})" if arguments
+                           else "EXECUTE roster_plan_check")
+                cursor.execute(f"EXPLAIN {execute}")
+                plans.append((mode, "\n".join(row[0] for row in cursor.fetchall())))
+        finally:
+            cursor.execute("DEALLOCATE roster_plan_check")
+    return plans
 
 
 def assert_indexed(run, tables: tuple[str, ...] = MEMBER_TABLES) -> None:
@@ -204,3 +238,4 @@ def test_cursor_pages_seek_through_the_index(scim, directory):
         assert any('("orgs_membership"."created_at", "orgs_membership"."id") > (' in q["sql"]
                    for q in ctx.captured_queries)
     assert_indexed(_get(scim, later))
+
