@@ -283,7 +283,7 @@ def _past(after: Position | None, conn: Any) -> tuple[str, list[Any]]:
 
 def page_ids_query(organization_id: Any, after: Position | None, count: Any,
                    skip: Any) -> RawSQL:
-    """A subquery, for ``pk__in=``, of the ids of the ``count`` members ``skip`` past ``after``
+    """A subquery, for ``pk__any=``, of the ids of the ``count`` members ``skip`` past ``after``
     (from the list's start when None), in list order: an index-only walk from the position.
 
     Plain SQL because its text never changes: LIMIT and OFFSET are parameters, so no page

@@ -179,7 +179,7 @@ class Resource:
             return self.as_listed(list(self.listed(qs)[:count]))
         # A deep page: the offset is walked on the (organization, created_at, id) index alone
         # (an index-only scan on PostgreSQL), and only the page's own rows are read and joined.
-        page = qs.filter(pk__in=qs.values("pk")[offset:offset + count])
+        page = qs.filter(pk__any=qs.values("pk")[offset:offset + count])
         return self.as_listed(list(self.listed(page)))
 
     def page(self, qs: QuerySet, params: dict[str, Any], offset: int, count: int) -> list:
@@ -324,7 +324,7 @@ class UserResource(Resource):
         after = (start.after.created_at, start.after.pk) if start.after is not None else ()
         return self.as_listed(self.prepared_rows(
             ("deep", len(after)),
-            lambda qs, organization_id, *values: self.listed(qs.filter(pk__in=page_ids_query(
+            lambda qs, organization_id, *values: self.listed(qs.filter(pk__any=page_ids_query(
                 organization_id, ListPosition(*values[:-2]) if values[:-2] else None,
                 *values[-2:]))),
             *after, count, start.skip))
