@@ -54,3 +54,11 @@ def post_worker_init(worker: object) -> None:
     from config.gc_tuning import tune_garbage_collector
 
     tune_garbage_collector()
+
+
+def post_request(worker: object, req: object, environ: object, resp: object) -> None:
+    """After each request, its answer sent and closed: the young generation's collection
+    (config.gc_tuning), out of every client's wait."""
+    from config.gc_tuning import collect_finished_request
+
+    collect_finished_request()
