@@ -36,7 +36,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import ForeignKey, Lookup, UUIDField
-from django.db.models.fields.tuple_lookups import TupleGreaterThan, TupleLookupMixin
+from django.db.models.fields.tuple_lookups import TupleGreaterThan
+from django.db.models.lookups import GreaterThan
 
 
 def uuid_array(values: Sequence[Any]) -> str | None:
@@ -93,4 +94,6 @@ class RowAfter(TupleGreaterThan):
     value either way."""
 
     def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        return super(TupleLookupMixin, self).as_sql(compiler, connection)
+        # GreaterThan's own SQL, ``lhs > rhs``, both sides compiled as row values; Django's
+        # tuple lookup would take its OR fallback, since SQLite lacks supports_tuple_lookups.
+        return GreaterThan.as_sql(self, compiler, connection)

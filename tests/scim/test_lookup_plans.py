@@ -14,6 +14,7 @@ statistics it needs for that).
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -102,11 +103,13 @@ def _plans(run, tables: tuple[str, ...]) -> list[tuple[str, str]]:
 
 def _prepared_plans(sql: str, params: Any) -> list[tuple[str, str]]:
     """The generic and the custom plan PostgreSQL makes of ``sql`` prepared, for ``params``."""
-    numbered = sql
-    for n in range(1, len(params or ()) + 1):
-        numbered = numbered.replace("%s", f"${n}", 1)
-    literals = psycopg.ClientCursor(connection.connection)  # the values as SQL literals
-    arguments = literals.mogrify(", ".join(["%s"] * len(params)), params) if params else ""
+    placeholders = itertools.count(1)
+    numbered = re.sub(r"%([%s])", lambda m: "%" if m[1] == "%" else f"${next(placeholders)}",
+                      sql)  # Django's %s and %% as PREPARE takes them
+    arguments = ""
+    if params:
+        with psycopg.ClientCursor(connection.connection) as literals:  # values as SQL literals
+            arguments = literals.mogrify(", ".join(["%s"] * len(params)), params)
     plans = []
     with connection.cursor() as cursor:
         cursor.execute(f"PREPARE roster_plan_check AS {numbered}")
